@@ -1,0 +1,43 @@
+# Two commands matter: `make run` and `make test`. Both create .venv from
+# the pins in pyproject.toml (and constraints.txt) on first use.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CORES  ?= 2
+CONFIG ?= config/config.yaml
+
+.PHONY: run test env snapshot quick lint slurm-test bench clean
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/snakemake --profile profiles/local --configfile $(CONFIG) --cores $(CORES)
+
+quick: $(STAMP)
+	$(BIN)/snakemake --profile profiles/local --configfile config/quick.yaml --cores $(CORES)
+
+snapshot: $(STAMP)
+	$(BIN)/snakemake --profile profiles/local --cores $(CORES) --forcerun build_snapshot data/mp_offline.parquet
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+	$(MAKE) slurm-test
+
+slurm-test: $(STAMP)
+	bash scripts/slurm_test.sh
+
+lint: $(STAMP)
+	$(BIN)/snakemake --lint --configfile $(CONFIG)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_interfaces.py
+
+clean:
+	rm -rf results logs .snakemake

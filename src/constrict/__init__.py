@@ -1,0 +1,6 @@
+"""constrict: solid-electrolyte-interphase design in the constrained ensemble."""
+
+__version__ = "0.1.0"
+
+EV_PER_A3_TO_GPA = 160.21766208
+"""1 eV/Å³ in GPa."""
