@@ -1,0 +1,236 @@
+"""All plotting: Kcrit histograms (the paper's Fig. 3a, S1) and the element
+correlation on a periodic table (Fig. 3b).
+
+matplotlib runs with the Agg backend (files only, no display). Every
+function writes one PNG and returns its path.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.colors import Normalize  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+from pymatgen.core import Element  # noqa: E402
+
+from constrict.summary import finite_kcrit_gpa, kcrit_counts  # noqa: E402
+
+DPI = 150
+N_BINS = 40
+OVERFLOW_PERCENTILE = 99.0
+"""Histogram x axes end at this percentile of the finite values; the values
+beyond it are counted in the panel's legend, not drawn."""
+
+ABSENT_COLOUR = "#d9d9d9"
+LANTHANOID_ROW = 9
+ACTINOID_ROW = 10
+"""Display rows of the f-block strips (row 8 stays empty as a gap)."""
+
+
+def table_position(element: str | Element) -> tuple[int, int]:
+    """Row and column of an element in the usual 18-column periodic table.
+
+    Main-table elements sit at (period, group) as pymatgen gives them. The
+    lanthanoids La-Lu and actinoids Ac-Lr go to two strips below the table
+    (display rows 9 and 10), columns 3 to 17.
+
+    Parameters
+    ----------
+    element : str or pymatgen Element
+
+    Returns
+    -------
+    tuple of int
+        (display row, column), both 1-based.
+    """
+    el = Element(element) if isinstance(element, str) else element
+    if el.is_lanthanoid:
+        return LANTHANOID_ROW, 3 + el.Z - 57
+    if el.is_actinoid:
+        return ACTINOID_ROW, 3 + el.Z - 89
+    return el.row, el.group
+
+
+@functools.cache
+def _all_elements() -> tuple[Element, ...]:
+    """H to Og, by atomic number."""
+    return tuple(Element.from_Z(z) for z in range(1, 119))
+
+
+def periodic_table_heatmap(
+    values: pd.Series,
+    path: str | Path,
+    *,
+    title: str = "",
+    n_present: pd.Series | None = None,
+    label: str = "Pearson r",
+    cmap: str = "RdBu",
+    symmetric: bool = True,
+) -> Path:
+    """Draw one value per element on a periodic table.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Element symbol -> value; NaN or missing elements are drawn grey.
+    path : str or Path
+        PNG to write.
+    title : str
+        Figure title.
+    n_present : pandas.Series, optional
+        Element symbol -> number of rows behind the value, printed small in
+        each coloured box.
+    label : str
+        Colour-bar label.
+    cmap : str
+        Matplotlib colormap. The default RdBu draws negative values red and
+        positive ones blue, as the paper's Fig. 3b does (red lowers Kcrit).
+    symmetric : bool
+        Centre the colour scale on 0 (vmin = -vmax).
+
+    Returns
+    -------
+    Path
+        The PNG written.
+    """
+    path = Path(path)
+    finite = values[np.isfinite(values.to_numpy(dtype=float))]
+    vmax = float(np.abs(finite).max()) if len(finite) else 1.0
+    vmax = vmax if vmax > 0 else 1.0
+    norm = Normalize(-vmax, vmax) if symmetric else Normalize(float(finite.min()), float(finite.max()))
+    colormap = plt.get_cmap(cmap)
+
+    fig, ax = plt.subplots(figsize=(13, 7.2))
+    for el in _all_elements():
+        row, col = table_position(el)
+        value = values.get(el.symbol, np.nan)
+        has_value = value is not None and np.isfinite(value)
+        face = colormap(norm(value)) if has_value else ABSENT_COLOUR
+        ax.add_patch(Rectangle((col - 0.48, row - 0.48), 0.96, 0.96, facecolor=face, edgecolor="white", lw=1))
+        # dark text on light boxes, white text on saturated ones
+        dark = not has_value or abs(norm(value) - 0.5) < 0.3
+        colour = "black" if dark else "white"
+        ax.text(col, row - 0.12, el.symbol, ha="center", va="center", fontsize=10, weight="bold", color=colour)
+        if has_value:
+            ax.text(col, row + 0.22, f"{value:+.2f}", ha="center", va="center", fontsize=6.5, color=colour)
+            if n_present is not None and el.symbol in n_present.index:
+                ax.text(col + 0.42, row - 0.4, f"{int(n_present[el.symbol])}", ha="right", va="top", fontsize=4.5, color=colour)
+    # placeholders for the f-block in the main table
+    for row, text in ((6, "57-71"), (7, "89-103")):
+        ax.add_patch(Rectangle((3 - 0.48, row - 0.48), 0.96, 0.96, facecolor="white", edgecolor=ABSENT_COLOUR, lw=1))
+        ax.text(3, row, text, ha="center", va="center", fontsize=6, color="#555555")
+
+    ax.set_xlim(0.4, 18.6)
+    ax.set_ylim(ACTINOID_ROW + 0.6, 0.4)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    mappable = plt.cm.ScalarMappable(norm=norm, cmap=colormap)
+    cbar = fig.colorbar(mappable, ax=ax, orientation="horizontal", fraction=0.04, pad=0.02, aspect=40, shrink=0.6)
+    cbar.set_label(label)
+    note = "grey: not in the data or too few rows"
+    if n_present is not None:
+        note += "; small number: rows with the element"
+    ax.text(0.6, LANTHANOID_ROW - 1, note, fontsize=7, color="#555555", va="center")
+    ax.set_title(title, fontsize=11)
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _panel_text(counts: dict, n_overflow: int, x_max_gpa: float) -> str:
+    """The counts shown in one histogram panel."""
+    lines = [
+        f"rows: {counts['n_rows']}",
+        f"finite: {counts['n_finite']} (of which 0: {counts['n_stable']})",
+        f"inf: {counts['n_inf']}",
+        f"not reacting: {counts['n_not_reacting']}",
+        f"errors: {counts['n_error']}",
+    ]
+    if counts["n_nan"]:
+        lines.append(f"NaN: {counts['n_nan']}")
+    if counts["n_finite"]:
+        lines.append(f"mean {counts['mean_gpa']:.1f}, median {counts['median_gpa']:.1f}")
+        if np.isfinite(counts["std_gpa"]):
+            lines[-1] += f", std {counts['std_gpa']:.1f} GPa"
+    if n_overflow:
+        lines.append(f"> {x_max_gpa:.0f} GPa (not drawn): {n_overflow}")
+    return "\n".join(lines)
+
+
+def kcrit_histograms(
+    rows: pd.DataFrame,
+    path: str | Path,
+    *,
+    title: str = "",
+    quantity: str = "kcrit_gpa",
+) -> Path:
+    """Histogram of the finite Kcrit values, one panel per voltage.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Screen rows of one electrolyte and one convention, any voltages.
+    path : str or Path
+        PNG to write.
+    title : str
+        Figure title (electrolyte label and convention).
+    quantity : str
+        ``"kcrit_gpa"`` (the paper's) or ``"kcrit_sc_gpa"``.
+
+    Returns
+    -------
+    Path
+        The PNG written.
+
+    Notes
+    -----
+    Zeros (stable interfaces) are drawn in the first bin and counted in the
+    panel text, as are inf, not-reacting and error rows. All panels share
+    bins from 0 to the 99th percentile of the finite values; the values
+    beyond are counted, not drawn.
+    """
+    path = Path(path)
+    voltages_v = sorted(rows["voltage_v"].dropna().unique())
+    all_finite = finite_kcrit_gpa(rows, quantity)
+    x_max_gpa = float(np.percentile(all_finite, OVERFLOW_PERCENTILE)) if all_finite.size else 1.0
+    x_max_gpa = x_max_gpa if x_max_gpa > 0 else 1.0
+    bins = np.linspace(0.0, x_max_gpa, N_BINS + 1)
+
+    n_panels = max(len(voltages_v), 1)
+    n_cols = min(n_panels, 3)
+    n_rows = -(-n_panels // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(4.6 * n_cols, 3.6 * n_rows), squeeze=False)
+    for ax in axes.flat[n_panels:]:
+        ax.axis("off")
+    for ax, voltage_v in zip(axes.flat, voltages_v):
+        at_v = rows[np.isclose(rows["voltage_v"].to_numpy(dtype=float), voltage_v)]
+        counts = kcrit_counts(at_v, quantity)
+        values = finite_kcrit_gpa(at_v, quantity)
+        drawn = values[values <= x_max_gpa]
+        ax.hist(drawn, bins=bins, color="#4c72b0", edgecolor="white", lw=0.4)
+        if counts["n_finite"]:
+            ax.axvline(counts["mean_gpa"], color="#c44e52", lw=1, label="mean")
+            ax.axvline(counts["median_gpa"], color="#55a868", lw=1, ls="--", label="median")
+            ax.legend(loc="center right", fontsize=7, frameon=False)
+        ax.text(
+            0.97, 0.97, _panel_text(counts, int((values > x_max_gpa).sum()), x_max_gpa),
+            transform=ax.transAxes, ha="right", va="top", fontsize=7,
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
+        )
+        ax.set_title(f"{voltage_v:g} V", fontsize=10)
+        ax.set_xlim(0, x_max_gpa)
+        ax.set_ylabel("interfaces")
+        ax.set_xlabel("Kcrit (GPa)" if quantity == "kcrit_gpa" else "Kcrit, self-consistent (GPa)")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path

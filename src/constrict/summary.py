@@ -1,0 +1,383 @@
+"""Kcrit statistics of a gathered screen, and the paper's figures.
+
+The input is the gathered screen table (``results/screen/screen.parquet``,
+one row per electrolyte x coating x voltage, columns as in
+docs/campaign.md). Counting rules, applied per electrolyte label,
+convention, voltage and Kcrit quantity (``kcrit_gpa`` = linear Kcrit of
+eqn 3, ``kcrit_sc_gpa`` = self-consistent Kcrit):
+
+- ``n_error``: rows with ``status == "error"`` (no numbers);
+- ``n_not_reacting``: ok rows with ``reacts == False`` (no interphase,
+  Kcrit NaN by contract);
+- ``n_stable``: Kcrit == 0 (the initial SEI is stable at that voltage);
+- ``n_inf``: Kcrit == +inf (no constriction stops the decomposition);
+- ``n_finite``: finite Kcrit, zeros included; ``mean_gpa``,
+  ``median_gpa`` and ``std_gpa`` are taken over these. ``std_gpa`` is the
+  sample standard deviation (ddof = 1), NaN for fewer than two values.
+
+Every row of the input lands in exactly one of n_error, n_not_reacting,
+n_inf, n_finite, or ``n_nan`` (ok, reacting, Kcrit NaN: should be 0; it is
+counted so that nothing disappears silently).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from constrict.errors import ConstrictError, SchemaError
+
+log = logging.getLogger(__name__)
+
+KCRIT_QUANTITIES = ("kcrit_gpa", "kcrit_sc_gpa")
+"""The Kcrit columns summarised (GPa)."""
+
+GROUP_COLUMNS = ["electrolyte_label", "electrolyte", "convention", "voltage_v"]
+"""One statistics row per these and the Kcrit quantity."""
+
+REQUIRED_COLUMNS = (
+    "electrolyte",
+    "electrolyte_label",
+    "coating_id",
+    "convention",
+    "reacts",
+    "sei_composition",
+    "voltage_v",
+    "kcrit_gpa",
+    "kcrit_sc_gpa",
+    "status",
+)
+"""Screen columns this module reads."""
+
+PAPER_REFERENCE = pd.DataFrame(
+    [
+        {
+            "electrolyte": "Li7P3S11",
+            "voltage_v": 4.0,
+            "quantity": "kcrit_gpa",
+            "mean_gpa": 18.5,
+            "median_gpa": 14.8,
+            "std_gpa": 13.0,
+        }
+    ]
+)
+"""Kcrit statistics the paper states (Fitzhugh et al., text beside Fig. 3a)."""
+
+CORRELATION_MIN_ROWS = 10
+"""An element needs a non-zero SEI fraction in at least this many rows to
+get a correlation; fewer gives noise and is reported as NaN (grey)."""
+
+
+def read_screen(path: str | Path) -> pd.DataFrame:
+    """Read a gathered screen table and check the columns this module needs.
+
+    Parameters
+    ----------
+    path : str or Path
+        Parquet file with the screen result rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as stored.
+
+    Raises
+    ------
+    ConstrictError
+        The file does not exist.
+    SchemaError
+        A needed column is missing.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConstrictError(f"screen table {path} not found; run the screen first (it writes results/screen/screen.parquet)")
+    screen = pd.read_parquet(path)
+    check_columns(screen, source=str(path))
+    return screen
+
+
+def check_columns(screen: pd.DataFrame, *, source: str = "screen table") -> None:
+    """Raise SchemaError naming the missing columns, if any."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in screen.columns]
+    if missing:
+        raise SchemaError(f"{source} lacks column(s) {', '.join(missing)}; it must follow the screen result schema (docs/campaign.md)")
+
+
+def kcrit_counts(group: pd.DataFrame, quantity: str = "kcrit_gpa") -> dict:
+    """Counts and statistics (GPa) of one Kcrit column within a group of rows.
+
+    Parameters
+    ----------
+    group : pandas.DataFrame
+        Screen rows (any subset).
+    quantity : str
+        ``"kcrit_gpa"`` or ``"kcrit_sc_gpa"``.
+
+    Returns
+    -------
+    dict
+        n_rows, n_error, n_not_reacting, n_nan, n_stable, n_inf, n_finite,
+        mean_gpa, median_gpa, std_gpa (sample, ddof = 1), as in the module
+        docstring.
+    """
+    is_error = group["status"].to_numpy() == "error"
+    reacts = group["reacts"].fillna(False).astype(bool).to_numpy()
+    kcrit_gpa = group[quantity].to_numpy(dtype=float)
+    ok = ~is_error
+    not_reacting = ok & ~reacts
+    counted = ok & reacts
+    finite = counted & np.isfinite(kcrit_gpa)
+    values_gpa = kcrit_gpa[finite]
+    return {
+        "n_rows": len(group),
+        "n_error": int(is_error.sum()),
+        "n_not_reacting": int(not_reacting.sum()),
+        "n_nan": int((counted & np.isnan(kcrit_gpa)).sum()),
+        "n_stable": int((finite & (kcrit_gpa == 0)).sum()),
+        "n_inf": int((counted & np.isposinf(kcrit_gpa)).sum()),
+        "n_finite": int(finite.sum()),
+        "mean_gpa": float(values_gpa.mean()) if values_gpa.size else np.nan,
+        "median_gpa": float(np.median(values_gpa)) if values_gpa.size else np.nan,
+        "std_gpa": float(values_gpa.std(ddof=1)) if values_gpa.size > 1 else np.nan,
+    }
+
+
+def finite_kcrit_gpa(rows: pd.DataFrame, quantity: str = "kcrit_gpa") -> np.ndarray:
+    """The finite Kcrit values (GPa, zeros included) of the ok, reacting rows.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_finite,)
+    """
+    ok = (rows["status"] == "ok").to_numpy() & rows["reacts"].fillna(False).astype(bool).to_numpy()
+    values_gpa = rows[quantity].to_numpy(dtype=float)[ok]
+    return values_gpa[np.isfinite(values_gpa)]
+
+
+def kcrit_stats(screen: pd.DataFrame) -> pd.DataFrame:
+    """Kcrit statistics per electrolyte, convention, voltage and quantity.
+
+    Parameters
+    ----------
+    screen : pandas.DataFrame
+        Screen result rows (one per electrolyte x coating x voltage).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (electrolyte_label, electrolyte, convention, voltage_v,
+        quantity), sorted by them, with the counts and the mean, median and
+        sample std (GPa) of the finite values described in the module
+        docstring.
+    """
+    check_columns(screen)
+    rows = []
+    for keys, group in screen.groupby(GROUP_COLUMNS, sort=True, dropna=False):
+        for quantity in KCRIT_QUANTITIES:
+            rows.append({**dict(zip(GROUP_COLUMNS, keys)), "quantity": quantity, **kcrit_counts(group, quantity)})
+    columns = [*GROUP_COLUMNS, "quantity", *kcrit_counts(screen.iloc[:0], KCRIT_QUANTITIES[0])]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def paper_comparison(stats: pd.DataFrame) -> pd.DataFrame:
+    """Our statistics beside the paper's, where the paper states numbers.
+
+    Parameters
+    ----------
+    stats : pandas.DataFrame
+        Output of :func:`kcrit_stats`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per matching (electrolyte, convention, voltage, quantity) with
+        ``ours_*`` and ``paper_*`` mean, median and std (GPa); empty when the
+        screen has none of the paper's cases.
+    """
+    merged = stats.merge(PAPER_REFERENCE, on=["electrolyte", "voltage_v", "quantity"], suffixes=("", "_paper"))
+    out = merged[["electrolyte_label", "convention", "voltage_v", "quantity", "n_finite"]].copy()
+    for stat in ("mean_gpa", "median_gpa", "std_gpa"):
+        out[f"ours_{stat}"] = merged[stat]
+        out[f"paper_{stat}"] = merged[f"{stat}_paper"]
+    return out.reset_index(drop=True)
+
+
+def element_fractions(sei_composition: Sequence[str]) -> pd.DataFrame:
+    """Element atom fractions from the ``sei_composition`` JSON strings.
+
+    Parameters
+    ----------
+    sei_composition : sequence of str, length n_rows
+        JSON objects element -> atom fraction; empty or missing -> no element.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_rows, n_elements)
+        One column per element seen (sorted), 0.0 where absent.
+    """
+    records = [json.loads(s) if isinstance(s, str) and s else {} for s in sei_composition]
+    fractions = pd.DataFrame.from_records(records).astype(float).fillna(0.0)
+    return fractions.reindex(columns=sorted(fractions.columns))
+
+
+def element_kcrit_correlation(
+    screen: pd.DataFrame,
+    *,
+    voltage_v: float,
+    convention: str,
+    quantity: str = "kcrit_gpa",
+    min_rows: int = CORRELATION_MIN_ROWS,
+) -> pd.DataFrame:
+    """Pearson correlation of each element's SEI fraction with Kcrit.
+
+    Pooled over every electrolyte (the paper's Fig. 3b pools LPS, LGPS,
+    LSPS and NPS). Rows used: status ok, reacting, the given voltage and
+    convention, finite Kcrit (zeros included).
+
+    Parameters
+    ----------
+    screen : pandas.DataFrame
+        Screen result rows.
+    voltage_v : float
+        Voltage vs. the working-ion metal (V).
+    convention : str
+        ``"ion_metal"`` or ``"reservoir"``.
+    quantity : str
+        ``"kcrit_gpa"`` or ``"kcrit_sc_gpa"``.
+    min_rows : int
+        Minimum number of rows with the element present; below it the
+        correlation is NaN.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns element, n_present (rows with a non-zero fraction),
+        pearson_r (NaN when undetermined), sorted by element.
+    """
+    check_columns(screen)
+    mask = (
+        (screen["status"] == "ok")
+        & screen["reacts"].fillna(False).astype(bool)
+        & np.isclose(screen["voltage_v"].to_numpy(dtype=float), voltage_v)
+        & (screen["convention"] == convention)
+        & np.isfinite(screen[quantity].to_numpy(dtype=float))
+    )
+    rows = screen.loc[mask]
+    columns = ["element", "n_present", "pearson_r"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    fractions = element_fractions(rows["sei_composition"].tolist())
+    kcrit_gpa = rows[quantity].to_numpy(dtype=float)
+    out = []
+    for element in fractions.columns:
+        x = fractions[element].to_numpy()
+        n_present = int((x > 0).sum())
+        r = np.nan
+        if n_present >= min_rows and x.std() > 0 and kcrit_gpa.std() > 0:
+            r = float(np.corrcoef(x, kcrit_gpa)[0, 1])
+        out.append({"element": element, "n_present": n_present, "pearson_r": r})
+    return pd.DataFrame(out, columns=columns)
+
+
+def format_stats(stats: pd.DataFrame) -> str:
+    """The statistics as a plain-text table (GPa, 2 decimals)."""
+    return stats.to_string(index=False, float_format=lambda v: f"{v:.2f}")
+
+
+def _slug(text: str) -> str:
+    """A file-name-safe version of a label."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
+
+
+def _correlation_voltage(screen: pd.DataFrame, preferred_v: float) -> float:
+    """The preferred voltage when screened, else the highest screened one."""
+    voltages_v = np.unique(screen["voltage_v"].dropna().to_numpy(dtype=float))
+    if np.isclose(voltages_v, preferred_v).any():
+        return float(preferred_v)
+    return float(voltages_v.max())
+
+
+def summarise(
+    screen_parquet: str | Path,
+    out_dir: str | Path,
+    *,
+    correlation_voltage_v: float = 4.0,
+) -> dict[str, Path]:
+    """Write the Kcrit statistics, the element correlations and the figures.
+
+    Parameters
+    ----------
+    screen_parquet : str or Path
+        The gathered screen table.
+    out_dir : str or Path
+        Output folder (created). Files written, all with fixed names except
+        the per-electrolyte histograms:
+
+        - ``kcrit_stats.tsv`` and ``kcrit_stats.parquet``: :func:`kcrit_stats`;
+        - ``paper_comparison.tsv``: :func:`paper_comparison` (may be empty);
+        - ``element_correlation_<convention>.tsv`` and ``.png``: Pearson r of
+          each element's SEI fraction with Kcrit at the correlation voltage,
+          pooled over electrolytes, on a periodic table;
+        - ``kcrit_hist_<electrolyte>_<convention>.png``: Kcrit histograms,
+          one panel per voltage.
+    correlation_voltage_v : float
+        Voltage of the correlation figure (V); the highest screened voltage
+        is used when this one was not screened.
+
+    Returns
+    -------
+    dict of str to Path
+        Every file written, keyed by a short name.
+    """
+    from constrict import plots  # matplotlib only when figures are drawn
+
+    screen = read_screen(screen_parquet)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+
+    stats = kcrit_stats(screen)
+    written["kcrit_stats_tsv"] = out_dir / "kcrit_stats.tsv"
+    stats.to_csv(written["kcrit_stats_tsv"], sep="\t", index=False, float_format="%.6g")
+    written["kcrit_stats_parquet"] = out_dir / "kcrit_stats.parquet"
+    stats.to_parquet(written["kcrit_stats_parquet"], index=False)
+    print(format_stats(stats))
+
+    comparison = paper_comparison(stats)
+    written["paper_comparison"] = out_dir / "paper_comparison.tsv"
+    comparison.to_csv(written["paper_comparison"], sep="\t", index=False, float_format="%.6g")
+    if not comparison.empty:
+        print("\nbeside the paper (GPa):")
+        print(format_stats(comparison))
+
+    for (label, electrolyte, convention), group in screen.groupby(
+        ["electrolyte_label", "electrolyte", "convention"], sort=True
+    ):
+        name = f"kcrit_hist_{_slug(electrolyte)}_{convention}"
+        written[name] = plots.kcrit_histograms(group, out_dir / f"{name}.png", title=f"{label}, {convention} convention")
+
+    if not screen.empty:
+        voltage_v = _correlation_voltage(screen, correlation_voltage_v)
+        for convention in sorted(screen["convention"].unique()):
+            corr = element_kcrit_correlation(screen, voltage_v=voltage_v, convention=convention)
+            name = f"element_correlation_{convention}"
+            written[f"{name}_tsv"] = out_dir / f"{name}.tsv"
+            corr.to_csv(written[f"{name}_tsv"], sep="\t", index=False, float_format="%.6g")
+            labels = ", ".join(sorted(screen["electrolyte_label"].unique()))
+            title = f"Pearson r of SEI element fraction with Kcrit at {voltage_v:g} V ({convention}; {labels})"
+            by_element = corr.set_index("element")
+            written[name] = plots.periodic_table_heatmap(
+                by_element["pearson_r"],
+                out_dir / f"{name}.png",
+                title=title,
+                n_present=by_element["n_present"],
+                label="Pearson r (red: more of the element, lower Kcrit)",
+            )
+    log.info("summary written to %s", out_dir)
+    return written
