@@ -82,11 +82,19 @@ def validate_config(config: dict[str, Any] | None) -> dict[str, Any]:
         raise ConfigError(
             f"{_where(error)}: {message}; see workflow/schemas/config.schema.yaml for allowed values"
         )
-    _check_electrolytes(config["electrolytes"])
+    check_config(config)
     return config
 
 
-def _check_electrolytes(electrolytes: list[dict]) -> None:
+def check_config(config: dict[str, Any]) -> None:
+    """Checks the schema cannot express: electrolytes unique, each holding its working ion.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the electrolyte and the fix.
+    """
+    electrolytes = config["electrolytes"]
     formulas = [e["formula"] for e in electrolytes]
     duplicates = sorted({f for f in formulas if formulas.count(f) > 1})
     if duplicates:

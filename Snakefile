@@ -1,0 +1,33 @@
+# constrict: screen solid-electrolyte / coating interfaces in the constrained
+# ensemble. Rules live in workflow/rules/, the science in src/constrict/.
+#
+#   snakemake --profile profiles/local --configfile config/config.yaml --cores 2
+#
+# docs/campaign.md describes the rules, the config keys and the outputs.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+# No `configfile:` here: pass --configfile; every key left out takes its
+# default from workflow/schemas/config.schema.yaml (config/config.yaml spells
+# the defaults out).
+
+
+include: "workflow/rules/common.smk"
+
+
+wildcard_constraints:
+    shard=r"\d+",
+    offline=r"mp_offline|oqmd_offline",
+
+
+include: "workflow/rules/data.smk"
+include: "workflow/rules/screen.smk"
+include: "workflow/rules/summary.smk"
+
+
+rule all:
+    input:
+        final_targets(),
+    default_target: True

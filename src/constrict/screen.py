@@ -1,0 +1,539 @@
+"""The screening campaign: plan shards, evaluate them (Dask), gather.
+
+A *pair* (an interface) is one electrolyte x one coating. The plan sorts the
+pairs by the coating's chemical system, then the electrolyte, so that pairs
+sharing a combined chemical system sit side by side, and cuts them into
+shards of ``shard_size`` pairs. A shard is one Snakemake job; inside it the
+pairs are split at chemical-system boundaries into partitions, evaluated by
+Dask (a local cluster of processes, or the synchronous scheduler for one
+thread). Each worker process builds the engine's ``EntrySet`` once.
+
+Every table is Parquet, written atomically (temp file, then rename) and
+deterministically (fixed schema, sort order and row-group size, no pandas
+metadata), so the same inputs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import os
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from constrict.config import electrolyte_label
+from constrict.errors import ConstrictError, SchemaError
+
+log = logging.getLogger(__name__)
+
+ROW_GROUP_SIZE = 65_536
+"""Rows per Parquet row group (fixed, so files are byte-reproducible)."""
+
+RESULT_SCHEMA = pa.schema(
+    [
+        ("electrolyte", pa.string()),
+        ("electrolyte_label", pa.string()),
+        ("working_ion", pa.string()),
+        ("coating_id", pa.string()),
+        ("coating_formula", pa.string()),
+        ("chemical_system", pa.string()),
+        ("convention", pa.string()),
+        ("reacts", pa.bool_()),
+        ("mutual", pa.bool_()),
+        ("x_m", pa.float64()),
+        ("e_rxn_ev_per_atom", pa.float64()),
+        ("e_rxn_mutual_ev_per_atom", pa.float64()),
+        ("sei_composition", pa.string()),
+        ("sei_products", pa.string()),
+        ("voltage_v", pa.float64()),
+        ("products", pa.string()),
+        ("ion_released_per_atom", pa.float64()),
+        ("dg_ev_per_atom", pa.float64()),
+        ("v_r_a3_per_atom", pa.float64()),
+        ("eps_ion_metal", pa.float64()),
+        ("eps_reservoir", pa.float64()),
+        ("kcrit_gpa", pa.float64()),
+        ("kcrit_sc_gpa", pa.float64()),
+        ("status", pa.string()),
+        ("error", pa.string()),
+    ]
+)
+"""One row per electrolyte x coating x voltage (docs/campaign.md lists units)."""
+
+RESULT_SORT = ["electrolyte", "coating_id", "voltage_v"]
+
+PLAN_SCHEMA = pa.schema(
+    [
+        ("shard", pa.string()),
+        ("pair_index", pa.int64()),
+        ("electrolyte", pa.string()),
+        ("electrolyte_label", pa.string()),
+        ("working_ion", pa.string()),
+        ("coating_id", pa.string()),
+        ("coating_formula", pa.string()),
+        ("coating_chemical_system", pa.string()),
+        ("chemical_system", pa.string()),
+    ]
+)
+"""One row per pair; ``shard`` is the zero-padded shard id."""
+
+SKIPPED_COLUMNS = ["electrolyte", "electrolyte_label", "working_ion", "reason"]
+
+_FLOAT_FIELDS = [f.name for f in RESULT_SCHEMA if pa.types.is_floating(f.type) and f.name != "voltage_v"]
+_STRING_FIELDS = ["sei_composition", "sei_products", "products"]
+
+
+# ---------------------------------------------------------------- Parquet I/O
+def write_table(df: pd.DataFrame, path: str | Path, schema: pa.Schema) -> None:
+    """Write ``df`` to Parquet atomically and byte-reproducibly.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Must hold exactly the columns of ``schema``.
+    path : str or Path
+        Destination; a temp file beside it is renamed over it at the end, so a
+        killed writer leaves no partial output.
+    schema : pyarrow.Schema
+        Column names, order and types.
+    """
+    missing = [n for n in schema.names if n not in df.columns]
+    extra = [c for c in df.columns if c not in schema.names]
+    if missing or extra:
+        raise SchemaError(f"table for {Path(path).name}: missing columns {missing}, unexpected {extra}")
+    table = pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+    table = table.replace_schema_metadata(None)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE, compression="zstd")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_results(path: str | Path) -> pd.DataFrame:
+    """Read a shard or the gathered screen, checking the result schema."""
+    table = pq.read_table(path)
+    if table.schema.names != RESULT_SCHEMA.names:
+        raise SchemaError(f"{path}: columns {table.schema.names} do not match the screen result schema")
+    return table.to_pandas()
+
+
+# ---------------------------------------------------------------------- plan
+def resolve_electrolytes(
+    entries: pd.DataFrame, electrolytes: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """Split the configured electrolytes into those in the data and those not.
+
+    Parameters
+    ----------
+    entries : DataFrame
+        Entry table (docs/schema.md).
+    electrolytes : sequence of dict
+        Config items with ``formula``, ``working_ion``, ``stand_in_for``.
+
+    Returns
+    -------
+    available : list of dict
+        Items found, each with ``label`` and ``reduced_formula`` and
+        ``elements`` added.
+    skipped : DataFrame
+        Columns electrolyte, electrolyte_label, working_ion, reason.
+    """
+    from pymatgen.core import Composition
+
+    by_formula = set(entries["reduced_formula"])
+    elements_present = set(entries.loc[entries["nelements"] == 1, "reduced_formula"].map(_element_of))
+    available, skipped = [], []
+    for item in electrolytes:
+        label = electrolyte_label(item)
+        comp = Composition(item["formula"])
+        reduced = comp.reduced_formula
+        if reduced not in by_formula:
+            reason = f"{item['formula']} is not in the entry data; add it as a custom entry or choose another source"
+        elif item["working_ion"] not in elements_present:
+            reason = f"no elemental {item['working_ion']} entry, so no voltage reference for the working ion"
+        else:
+            elements = sorted(el.symbol for el in comp.elements)
+            available.append({**item, "label": label, "reduced_formula": reduced, "elements": elements})
+            continue
+        log.warning("skipping electrolyte %s: %s", label, reason)
+        skipped.append({"electrolyte": item["formula"], "electrolyte_label": label,
+                        "working_ion": item["working_ion"], "reason": reason})
+    return available, pd.DataFrame(skipped, columns=SKIPPED_COLUMNS)
+
+
+def _element_of(reduced_formula: str) -> str:
+    from pymatgen.core import Composition
+
+    return Composition(reduced_formula).elements[0].symbol
+
+
+def shard_id(index: int, n_shards: int) -> str:
+    """Zero-padded shard id, at least 4 digits: ``shard_id(3, 40) == "0003"``."""
+    return f"{index:0{max(4, len(str(max(n_shards - 1, 0))))}d}"
+
+
+def plan_shards(
+    coatings: pd.DataFrame, electrolytes: Sequence[dict[str, Any]], *, shard_size: int
+) -> pd.DataFrame:
+    """Every electrolyte x coating pair, sorted by chemical system and cut into shards.
+
+    Parameters
+    ----------
+    coatings : DataFrame
+        Selected coatings (entry-table columns; entry_id, reduced_formula,
+        chemical_system, elements are used).
+    electrolytes : sequence of dict
+        Available electrolytes from :func:`resolve_electrolytes`.
+    shard_size : int
+        Pairs per shard (> 0).
+
+    Returns
+    -------
+    DataFrame
+        Columns of ``PLAN_SCHEMA``, one row per pair, in evaluation order. A
+        coating with the electrolyte's own composition is left out (no
+        interface with itself).
+    """
+    if shard_size < 1:
+        raise ConstrictError(f"shard_size must be >= 1, got {shard_size}")
+    rows = []
+    for electrolyte in electrolytes:
+        same = coatings["reduced_formula"] == electrolyte["reduced_formula"]
+        if same.any():
+            log.info("%s is itself a selected coating; its self-pair is left out", electrolyte["label"])
+        own = set(electrolyte["elements"])
+        for coating in coatings.loc[~same, ["entry_id", "reduced_formula", "chemical_system", "elements"]].itertuples(index=False):
+            rows.append({
+                "electrolyte": electrolyte["formula"],
+                "electrolyte_label": electrolyte["label"],
+                "working_ion": electrolyte["working_ion"],
+                "coating_id": coating.entry_id,
+                "coating_formula": coating.reduced_formula,
+                "coating_chemical_system": coating.chemical_system,
+                "chemical_system": "-".join(sorted(own | set(coating.elements))),
+            })
+    plan = pd.DataFrame(rows, columns=[c for c in PLAN_SCHEMA.names if c not in ("shard", "pair_index")])
+    plan = plan.sort_values(["coating_chemical_system", "electrolyte", "coating_id"], kind="mergesort")
+    plan = plan.reset_index(drop=True)
+    n_shards = math.ceil(len(plan) / shard_size)
+    plan.insert(0, "pair_index", np.arange(len(plan), dtype=np.int64))
+    plan.insert(0, "shard", [shard_id(i // shard_size, n_shards) for i in range(len(plan))])
+    return plan
+
+
+def shard_ids(plan: pd.DataFrame | str | Path) -> list[str]:
+    """Sorted shard ids of a plan (a DataFrame or its Parquet path)."""
+    if not isinstance(plan, pd.DataFrame):
+        plan = pd.read_parquet(plan, columns=["shard"])
+    return sorted(plan["shard"].unique())
+
+
+
+def write_plan(
+    entries_path: str | Path,
+    coatings_path: str | Path,
+    electrolytes: Sequence[dict[str, Any]],
+    *,
+    plan_path: str | Path,
+    skipped_path: str | Path,
+    shard_size: int,
+) -> pd.DataFrame:
+    """Resolve the electrolytes, plan the shards, write the plan and the skipped list.
+
+    Writes ``plan_path`` (Parquet, ``PLAN_SCHEMA``) and ``skipped_path`` (TSV,
+    one row per configured electrolyte missing from the data, with the
+    reason; header only when none is missing).
+    """
+    entries = pd.read_parquet(entries_path, columns=["reduced_formula", "nelements"])
+    coatings = pd.read_parquet(coatings_path, columns=["entry_id", "reduced_formula", "chemical_system", "elements"])
+    available, skipped = resolve_electrolytes(entries, electrolytes)
+    plan = plan_shards(coatings, available, shard_size=shard_size)
+    write_table(plan, plan_path, PLAN_SCHEMA)
+    Path(skipped_path).parent.mkdir(parents=True, exist_ok=True)
+    skipped.to_csv(skipped_path, sep="\t", index=False)
+    log.info("plan: %d coatings x %d electrolytes = %d interfaces in %d shards of <= %d; %d electrolytes skipped",
+             len(coatings), len(available), len(plan), plan["shard"].nunique(), shard_size, len(skipped))
+    return plan
+
+# ------------------------------------------------------------------ evaluate
+@functools.cache
+def _entry_set(entries_path: str):
+    """The engine's EntrySet over the entry table, built once per process."""
+    from constrict.hull import EntrySet
+
+    return EntrySet.from_frame(pd.read_parquet(entries_path))
+
+
+def _error_rows(pair: dict[str, Any], voltages_v: Sequence[float], convention: str, exc: Exception) -> list[dict]:
+    message = " ".join(str(exc).split()) or "no message"
+    error = f"{type(exc).__name__}: {message}"[:500]
+    base = {name: np.nan for name in _FLOAT_FIELDS}
+    base.update({name: "" for name in _STRING_FIELDS})
+    base.update(
+        electrolyte=pair["electrolyte"], electrolyte_label=pair["electrolyte_label"],
+        working_ion=pair["working_ion"], coating_id=pair["coating_id"],
+        coating_formula=pair["coating_formula"], chemical_system=pair["chemical_system"],
+        convention=convention, reacts=False, mutual=False, status="error", error=error,
+    )
+    return [{**base, "voltage_v": float(v)} for v in voltages_v]
+
+
+def evaluate_pairs(
+    pairs: Sequence[dict[str, Any]], entries_path: str, voltages_v: Sequence[float], convention: str
+) -> list[dict]:
+    """Evaluate pairs with the engine; one bad pair gives error rows, never an exception.
+
+    Parameters
+    ----------
+    pairs : sequence of dict
+        Plan rows (electrolyte, electrolyte_label, working_ion, coating_id,
+        coating_formula, chemical_system).
+    entries_path : str
+        Entry-table Parquet; its EntrySet is cached per process.
+    voltages_v : sequence of float
+        Voltages vs. the working-ion metal (V).
+    convention : {"ion_metal", "reservoir"}
+        Reaction-strain convention.
+
+    Returns
+    -------
+    list of dict
+        ``len(pairs) * len(voltages_v)`` result rows.
+    """
+    from constrict.evaluate import evaluate_interface
+
+    entry_set = _entry_set(entries_path)
+    rows: list[dict] = []
+    for pair in pairs:
+        try:
+            result = evaluate_interface(
+                entry_set, pair["electrolyte"], pair["coating_id"],
+                voltages_v=list(voltages_v), working_ion=pair["working_ion"], convention=convention,
+            )
+            for row in result:
+                row["electrolyte"] = pair["electrolyte"]
+                row["electrolyte_label"] = pair["electrolyte_label"]
+            if len(result) != len(voltages_v):
+                raise SchemaError(f"engine returned {len(result)} rows for {len(voltages_v)} voltages")
+        except Exception as exc:  # noqa: BLE001 - one bad pair must not kill the shard
+            result = _error_rows(pair, voltages_v, convention, exc)
+        rows.extend(result)
+    return rows
+
+
+def partition_pairs(pairs: pd.DataFrame, n_partitions: int) -> list[list[dict]]:
+    """Cut pairs (in plan order) into about ``n_partitions`` chunks at chemical-system boundaries.
+
+    Pairs of one combined chemical system stay in one partition, so a
+    worker's per-system caches serve them all; a system larger than the
+    target size gets a partition of its own.
+    """
+    if pairs.empty:
+        return []
+    target = max(1, math.ceil(len(pairs) / max(1, n_partitions)))
+    records = pairs.to_dict("records")
+    partitions: list[list[dict]] = [[]]
+    for i, record in enumerate(records):
+        boundary = i == 0 or record["chemical_system"] != records[i - 1]["chemical_system"]
+        if boundary and len(partitions[-1]) >= target:
+            partitions.append([])
+        partitions[-1].append(record)
+    return partitions
+
+
+class _Progress:
+    """Logs interfaces done, rate (interfaces/s) and ETA at most every ``every_s`` seconds."""
+
+    def __init__(self, total: int, label: str, every_s: float = 10.0):
+        self.total, self.label, self.every_s = total, label, every_s
+        self.done = 0
+        self.start = self.last = time.perf_counter()
+
+    def update(self, n: int) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if now - self.last >= self.every_s or self.done >= self.total:
+            self.last = now
+            elapsed = max(now - self.start, 1e-9)
+            rate = self.done / elapsed
+            eta = (self.total - self.done) / rate if rate > 0 else float("inf")
+            log.info("%s: %d/%d interfaces (%.1f%%), %.1f interfaces/s, elapsed %.0f s, ETA %.0f s",
+                     self.label, self.done, self.total, 100 * self.done / max(self.total, 1),
+                     rate, elapsed, eta)
+
+
+def screen_pairs(
+    pairs: pd.DataFrame,
+    entries_path: str | Path,
+    *,
+    voltages_v: Sequence[float],
+    convention: str = "ion_metal",
+    threads: int = 1,
+    mem_mb: int | None = None,
+    label: str = "screen",
+) -> pd.DataFrame:
+    """Evaluate plan rows with Dask and return the sorted result table.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        Plan rows (``PLAN_SCHEMA`` columns), in plan order.
+    entries_path : str or Path
+        Entry-table Parquet that every worker loads once.
+    voltages_v : sequence of float
+        Voltages vs. the working-ion metal (V).
+    convention : {"ion_metal", "reservoir"}
+        Reaction-strain convention.
+    threads : int
+        Dask worker processes; 1 uses the synchronous scheduler in-process.
+    mem_mb : int, optional
+        Memory for all workers together (MB); split evenly between them.
+    label : str
+        Prefix of the progress lines in the log.
+
+    Returns
+    -------
+    DataFrame
+        ``RESULT_SCHEMA`` columns, ``len(pairs) * len(voltages_v)`` rows,
+        sorted by electrolyte, coating_id, voltage_v.
+    """
+    entries_path = str(Path(entries_path).resolve())
+    voltages_v = [float(v) for v in voltages_v]
+    threads = max(1, int(threads))
+    partitions = partition_pairs(pairs, n_partitions=8 * threads)
+    progress = _Progress(len(pairs), label)
+    log.info("%s: %d interfaces x %d voltages in %d partitions on %d %s", label, len(pairs),
+             len(voltages_v), len(partitions), threads, "worker processes" if threads > 1 else "thread (synchronous)")
+    rows: list[dict] = []
+    if threads == 1 or len(partitions) <= 1:
+        rows = _run_synchronous(partitions, entries_path, voltages_v, convention, progress)
+    else:
+        rows = _run_distributed(partitions, entries_path, voltages_v, convention, progress, threads, mem_mb)
+    return results_frame(rows)
+
+
+def _run_synchronous(partitions, entries_path, voltages_v, convention, progress) -> list[dict]:
+    import dask
+    from dask.callbacks import Callback
+
+    class _Posttask(Callback):
+        def _posttask(self, key, result, dsk, state, worker_id):
+            progress.update(len(result) // max(len(voltages_v), 1))
+
+    tasks = [dask.delayed(evaluate_pairs, pure=True)(p, entries_path, voltages_v, convention) for p in partitions]
+    with _Posttask():
+        results = dask.compute(*tasks, scheduler="synchronous")
+    return [row for part in results for row in part]
+
+
+def _run_distributed(partitions, entries_path, voltages_v, convention, progress, threads, mem_mb) -> list[dict]:
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    memory_limit = f"{int(mem_mb) // threads}MB" if mem_mb else "auto"
+    rows: list[dict] = []
+    with (
+        LocalCluster(n_workers=threads, threads_per_worker=1, processes=True, dashboard_address=None,
+                     memory_limit=memory_limit, silence_logs=logging.WARNING) as cluster,
+        Client(cluster) as client,
+    ):
+        futures = [client.submit(evaluate_pairs, p, entries_path, voltages_v, convention, pure=False)
+                   for p in partitions]
+        for future in as_completed(futures):
+            part = future.result()
+            rows.extend(part)
+            progress.update(len(part) // max(len(voltages_v), 1))
+            future.release()
+    return rows
+
+
+def results_frame(rows: Iterable[dict] | pd.DataFrame) -> pd.DataFrame:
+    """Result rows as a DataFrame with the contract columns, types and sort order."""
+    df = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    if df.empty:
+        return pd.DataFrame({f.name: pd.Series(dtype=f.type.to_pandas_dtype()) for f in RESULT_SCHEMA})
+    missing = [n for n in RESULT_SCHEMA.names if n not in df.columns]
+    extra = [c for c in df.columns if c not in RESULT_SCHEMA.names]
+    if missing or extra:
+        raise SchemaError(f"engine rows break the result contract: missing {missing}, unexpected {extra}")
+    df = df[RESULT_SCHEMA.names]
+    for name in _FLOAT_FIELDS + ["voltage_v"]:
+        df[name] = df[name].astype("float64")
+    for name in ("reacts", "mutual"):
+        df[name] = df[name].astype(bool)
+    return df.sort_values(RESULT_SORT, kind="mergesort").reset_index(drop=True)
+
+
+def screen_shard(
+    plan_path: str | Path,
+    shard: str,
+    entries_path: str | Path,
+    out_path: str | Path,
+    *,
+    voltages_v: Sequence[float],
+    convention: str = "ion_metal",
+    threads: int = 1,
+    mem_mb: int | None = None,
+) -> pd.DataFrame:
+    """Evaluate one shard of the plan and write its Parquet atomically."""
+    plan = pd.read_parquet(plan_path)
+    pairs = plan[plan["shard"] == shard]
+    if pairs.empty:
+        raise ConstrictError(f"shard {shard} is not in {plan_path}; rerun plan_shards")
+    results = screen_pairs(pairs, entries_path, voltages_v=voltages_v, convention=convention,
+                           threads=threads, mem_mb=mem_mb, label=f"shard {shard}")
+    n_error = int((results["status"] == "error").sum() // max(len(voltages_v), 1))
+    if n_error:
+        first = results.loc[results["status"] == "error", "error"].iloc[0]
+        log.warning("shard %s: %d of %d interfaces failed (first: %s)", shard, n_error, len(pairs), first)
+    write_table(results, out_path, RESULT_SCHEMA)
+    return results
+
+
+def gather(shard_paths: Sequence[str | Path], out_path: str | Path) -> pd.DataFrame:
+    """Concatenate shard results into one sorted, byte-reproducible Parquet."""
+    frames = [read_results(p) for p in sorted(map(str, shard_paths))]
+    results = results_frame(pd.concat(frames, ignore_index=True) if frames else [])
+    write_table(results, out_path, RESULT_SCHEMA)
+    n_pairs = results.drop_duplicates(["electrolyte", "coating_id"]).shape[0]
+    log.info("gathered %d shards: %d rows, %d interfaces, %d error rows, %d reacting rows",
+             len(frames), len(results), n_pairs, int((results["status"] == "error").sum()),
+             int(results["reacts"].sum()))
+    return results
+
+
+
+def log_to(log_path: str | Path) -> None:
+    """Send logging and stderr of a workflow script to its Snakemake log.
+
+    A ConstrictError then ends the script with its one-line message in the
+    log (exit code 2) instead of a traceback; other errors keep theirs.
+    """
+    import sys
+
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    stream = open(log_path, "a", buffering=1)  # noqa: SIM115 - lives as long as the script
+    sys.stderr = stream
+    logging.basicConfig(level=logging.INFO, stream=stream, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.captureWarnings(True)
+
+    def excepthook(kind, value, traceback):
+        if issubclass(kind, ConstrictError):
+            stream.write(f"error: {value}\n")
+            stream.flush()
+            raise SystemExit(2)
+        sys.__excepthook__(kind, value, traceback)
+
+    sys.excepthook = excepthook

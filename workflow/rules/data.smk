@@ -1,0 +1,65 @@
+# Entry data: the offline snapshots (committed, built only on request), the
+# mp-api cache, and the entry table of this campaign.
+
+
+# The committed snapshots have no declared inputs on purpose: a fresh clone
+# gives data/raw/* arbitrary mtimes, and the snapshot must not be rebuilt
+# from them. It is built when missing, or on request:
+#   make snapshot   (snakemake --forcerun build_snapshot data/mp_offline.parquet)
+rule build_snapshot:
+    output:
+        repo_path("data/{offline}.parquet"),
+    params:
+        raw_dir=repo_path("data/raw"),
+    log:
+        f"{LOGS}/build_snapshot/{{offline}}.log",
+    benchmark:
+        f"{BENCHMARKS}/build_snapshot/{{offline}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=16000,
+        runtime=120,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/build_snapshot.py"
+
+
+# mp-api: download once into cache/ (needs MP_API_KEY); delete the cache to refetch.
+rule fetch_entries:
+    output:
+        repo_path("cache/mp_api_entries.parquet"),
+    params:
+        chemical_systems=SOURCE["chemical_systems"],
+    log:
+        f"{LOGS}/fetch_entries.log",
+    benchmark:
+        f"{BENCHMARKS}/fetch_entries.tsv"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/fetch_entries.py"
+
+
+# The entry table this campaign uses: the source, plus custom entries.
+rule prepare_entries:
+    input:
+        unpack(entries_inputs),
+    output:
+        f"{RESULTS}/entries.parquet",
+    params:
+        source=SOURCE["name"],
+    log:
+        f"{LOGS}/prepare_entries.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=15,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/prepare_entries.py"

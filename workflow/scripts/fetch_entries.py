@@ -1,0 +1,11 @@
+"""Snakemake adapter: fetch entries with mp-api into the Parquet cache."""
+
+from constrict.screen import log_to
+
+if __name__ == "__main__":
+    log_to(snakemake.log[0])
+    from constrict.sources import load_entries
+    from constrict.sources.schema import write_entries
+
+    entries = load_entries("mp_api", chemical_systems=snakemake.params.chemical_systems)
+    write_entries(entries, snakemake.output[0])

@@ -1,0 +1,13 @@
+"""Snakemake adapter: the shard plan and the list of skipped electrolytes."""
+
+from constrict.screen import log_to
+
+if __name__ == "__main__":
+    log_to(snakemake.log[0])
+    from constrict.screen import write_plan
+
+    write_plan(
+        snakemake.input.entries, snakemake.input.coatings, snakemake.params.electrolytes,
+        plan_path=snakemake.output.plan, skipped_path=snakemake.output.skipped,
+        shard_size=snakemake.params.shard_size,
+    )

@@ -1,0 +1,9 @@
+"""Snakemake adapter: Kcrit statistics and figures of the gathered screen."""
+
+from constrict.screen import log_to
+
+if __name__ == "__main__":
+    log_to(snakemake.log[0])
+    from constrict.summary import summarise
+
+    summarise(snakemake.input.screen, snakemake.output[0])
