@@ -108,6 +108,11 @@ class DenseLP:
         """Replace the objective coefficients (shape (n_cols,))."""
         self._h.changeColsCost(self.n_cols, self._cols, np.asarray(cost, dtype=float))
 
+    def set_column(self, col: int, values) -> None:
+        """Replace the constraint coefficients of one column (shape (n_rows,))."""
+        for row, val in enumerate(np.asarray(values, dtype=float)):
+            self._h.changeCoeff(row, col, val)
+
     def set_col_bounds(self, lower, upper) -> None:
         """Replace all column bounds (shape (n_cols,) each)."""
         self._h.changeColsBounds(

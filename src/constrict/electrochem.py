@@ -1,0 +1,281 @@
+"""Grand-potential decomposition at a voltage and electrochemical windows.
+
+SCIENCE.md sections 2 and 4. The working ion is the open element; with
+formation energies its metal sits at 0, so mu_ion = -V and the grand
+potential of phase i per atom is ``phi_i = E_i + V * x_ion_i``.
+
+Products of reactant R at V (per atom of R): the LP
+
+    min  sum_i n_i phi_i   s.t.  sum_i n_i c_ij = c_Rj  for every element j != ion,  n >= 0
+
+over the globally stable phases of the chemical system, the ion's own
+entries excluded (the ion metal is the reservoir).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from constrict._lp import DenseLP
+from constrict.errors import MissingElementError, MissingVolumeError
+from constrict.hull import EntrySet
+
+DG_TOL_EV = 1e-8
+"""|dG| <= this (eV per atom of reactant) counts as stable at V (dG = 0)."""
+
+DENSE_TIE_BREAK = 1e-10
+"""eV/Å³ added per unit of effective volume to pick, among tied products,
+the densest set (the p -> 0+ limit of the constrained ensemble)."""
+
+MU_BOUND_EV = 1e4
+"""Bound on chemical potentials in the window LP; reaching it means no limit."""
+
+CONVENTIONS = ("ion_metal", "reservoir")
+
+
+@dataclass(frozen=True)
+class GPSystem:
+    """Grand-potential LP of one chemical system and working ion.
+
+    Attributes
+    ----------
+    rows : ndarray of int, shape (n_phases,)
+        Candidate entry rows (ion-only entries excluded).
+    x_ion : ndarray of shape (n_phases,)
+        Working-ion atom fraction of each candidate.
+    energy : ndarray of shape (n_phases,)
+        Formation energy per atom (eV/atom).
+    volume : ndarray of shape (n_phases,)
+        Volume per atom (Å³/atom); may hold NaN (checked where used).
+    other : list of int
+        Element columns balanced by the LP (all but the ion).
+    lp : DenseLP
+    """
+
+    rows: np.ndarray
+    x_ion: np.ndarray
+    energy: np.ndarray
+    volume: np.ndarray
+    other: list
+    lp: DenseLP
+
+
+def gp_system(entry_set: EntrySet, cols: tuple[int, ...], ion_col: int, *, everything: bool = False) -> GPSystem:
+    """Cached grand-potential LP over the stable (or all) entries of ``cols``."""
+    cache = entry_set._cache("gp_all" if everything else "gp_stable")
+    key = (cols, ion_col)
+    if key not in cache:
+        rows = entry_set.entries_in(cols) if everything else entry_set.stable_in(cols)
+        other = [c for c in cols if c != ion_col]
+        comp = entry_set.comp
+        rows = rows[comp[rows, ion_col] < 1.0 - 1e-12]
+        a_eq = comp[np.ix_(rows, other)].T
+        energy = entry_set.energy_per_atom_ev[rows]
+        cache[key] = GPSystem(
+            rows, comp[rows, ion_col].copy(), energy, entry_set.volume_per_atom_a3[rows], other,
+            DenseLP(a_eq, np.zeros(len(other)), energy),
+        )
+    return cache[key]
+
+
+def ion_metal_volume(entry_set: EntrySet, ion: str) -> float:
+    """Volume per atom (Å³/atom) of the working ion's elemental ground state.
+
+    Raises
+    ------
+    MissingElementError, MissingVolumeError
+    """
+    try:
+        row = entry_set.find(ion)
+    except Exception as err:
+        raise MissingElementError(
+            f"the entry data have no {ion} metal entry; add one (--custom) to use {ion} as working ion"
+        ) from err
+    vol = entry_set.volume_per_atom_a3[row]
+    if not np.isfinite(vol):
+        raise MissingVolumeError(f"the {ion} metal entry has no volume_per_atom_a3; add it to the data")
+    return float(vol)
+
+
+def effective_volumes(gp: GPSystem, convention: str, v_metal_a3: float) -> np.ndarray:
+    """Per-atom volume that each candidate adds to V_P' (Å³/atom).
+
+    ion_metal: ``v_i - x_ion_i * v_metal`` (plus the constant
+    ``N_ion(R) * v_metal`` per reactant); reservoir: ``v_i``.
+    """
+    if convention == "ion_metal":
+        return gp.volume - gp.x_ion * v_metal_a3
+    return gp.volume
+
+
+@dataclass(frozen=True)
+class GroundState:
+    """Reactant R of the grand-potential reaction (a ground state), per atom.
+
+    Attributes
+    ----------
+    comp : ndarray of shape (n_elements,)
+        Atom fractions.
+    energy_per_atom_ev : float
+        Energy of R (its hull energy for an SEI).
+    phases : dict of int to float
+        Entry row -> atoms per atom of R.
+    volume_a3 : float
+        V_R, Å³ per atom of R.
+    """
+
+    comp: np.ndarray
+    energy_per_atom_ev: float
+    phases: dict
+    volume_a3: float
+
+
+def ground_state(entry_set: EntrySet, comp: np.ndarray, phases=None, energy=None) -> GroundState:
+    """R = the hull phases at ``comp`` with their volume; checks volumes."""
+    if phases is None:
+        energy, phases = entry_set.decompose(comp)
+    vols = entry_set.volume_per_atom_a3[list(phases)]
+    if not np.all(np.isfinite(vols)):
+        bad = [entry_set.reduced_formula(r) for r, v in zip(phases, vols) if not np.isfinite(v)]
+        raise MissingVolumeError(f"no volume_per_atom_a3 for {', '.join(bad)}; add volumes to the data")
+    return GroundState(comp, float(energy), dict(phases), float(vols @ np.fromiter(phases.values(), float)))
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    """Grand-potential products of R at one voltage (all per atom of R).
+
+    Attributes
+    ----------
+    voltage_v : float
+    products : dict of int to float
+        Entry row -> atoms per atom of R (working-ion reservoir excluded).
+    ion_released_per_atom : float
+        Ion atoms released (negative: taken up).
+    dg_ev_per_atom : float
+        Phi_P - Phi_R (eV per atom of R, <= 0).
+    v_r_a3_per_atom : float
+        V_R (Å³ per atom of R).
+    v_p_a3_per_atom : float
+        Volume of the solid products alone (Å³ per atom of R).
+    eps_ion_metal, eps_reservoir : float
+        Reaction strain under each convention.
+    """
+
+    voltage_v: float
+    products: dict
+    ion_released_per_atom: float
+    dg_ev_per_atom: float
+    v_r_a3_per_atom: float
+    v_p_a3_per_atom: float
+    eps_ion_metal: float
+    eps_reservoir: float
+
+    def eps(self, convention: str) -> float:
+        """Strain under a convention."""
+        return self.eps_ion_metal if convention == "ion_metal" else self.eps_reservoir
+
+
+def decompose_at(
+    entry_set: EntrySet,
+    reactant: GroundState,
+    cols: tuple[int, ...],
+    ion_col: int,
+    voltage_v: float,
+    v_metal_a3: float,
+    convention: str = "ion_metal",
+) -> Decomposition:
+    """Grand-potential decomposition of ``reactant`` at ``voltage_v``.
+
+    Parameters
+    ----------
+    cols : tuple of int
+        Element columns of the chemical system (must include ``ion_col``).
+    v_metal_a3 : float
+        Volume per atom of the ion metal (Å³/atom).
+    convention : {"ion_metal", "reservoir"}
+        Which effective volume breaks ties among equal-Phi products.
+    """
+    gp = gp_system(entry_set, cols, ion_col)
+    c_ion = reactant.comp[ion_col]
+    phi_r = reactant.energy_per_atom_ev + voltage_v * c_ion
+    phi = gp.energy + voltage_v * gp.x_ion
+    w = effective_volumes(gp, convention, v_metal_a3)
+    gp.lp.set_cost(phi + DENSE_TIE_BREAK * np.nan_to_num(w, nan=0.0))
+    gp.lp.set_rhs(reactant.comp[gp.other])
+    sol = gp.lp.solve()
+    if sol is None:
+        raise RuntimeError(f"grand-potential LP failed in {entry_set.chemical_system(cols)}")
+    n = sol[0]
+    dg = float(phi @ n) - phi_r
+    v_r = reactant.volume_a3
+    if dg >= -DG_TOL_EV:
+        return Decomposition(voltage_v, dict(reactant.phases), 0.0, 0.0, v_r, v_r, 0.0, 0.0)
+    keep = n > 1e-10
+    rows, amounts = gp.rows[keep], n[keep]
+    vols = gp.volume[keep]
+    if not np.all(np.isfinite(vols)):
+        bad = [entry_set.reduced_formula(r) for r, v in zip(rows, vols) if not np.isfinite(v)]
+        raise MissingVolumeError(f"no volume_per_atom_a3 for {', '.join(bad)}; add volumes to the data")
+    released = c_ion - float(gp.x_ion[keep] @ amounts)
+    v_p = float(vols @ amounts)
+    return Decomposition(
+        voltage_v,
+        {int(r): float(a) for r, a in zip(rows, amounts)},
+        released,
+        dg,
+        v_r,
+        v_p,
+        (v_p + released * v_metal_a3 - v_r) / v_r,
+        (v_p - v_r) / v_r,
+    )
+
+
+def window(entry_set: EntrySet, comp: np.ndarray, ion: str) -> tuple[float, float]:
+    """Unconstrained electrochemical window of the ground state at ``comp``.
+
+    The voltages at which its grand-potential decomposition exchanges no
+    working ion: exactly the ion chemical potentials of the hyperplanes
+    ``mu`` that support the hull at ``comp`` (``C mu <= E`` for the stable
+    phases, ``comp @ mu = E_hull(comp)``); two LPs give min and max mu_ion.
+
+    Parameters
+    ----------
+    comp : ndarray of shape (n_elements,)
+        Atom fractions.
+    ion : str
+        Working ion (its metal at mu = 0).
+
+    Returns
+    -------
+    (v_low, v_high) : tuple of float
+        Volts vs. the ion metal; ``inf`` when unbounded (e.g. no ion).
+    """
+    ion_col = entry_set.element_columns([ion])[0]
+    cols = tuple(sorted(set(np.flatnonzero(comp > 0)) | {ion_col}))
+    e_hull = entry_set.hull_energy(comp)
+    rows = entry_set.stable_in(cols)
+    k, m = len(rows), len(cols)
+    a_eq = np.zeros((k + 1, m + k))
+    a_eq[:k, :m] = entry_set.comp[np.ix_(rows, cols)]
+    a_eq[:k, m:] = np.eye(k)
+    a_eq[k, :m] = comp[list(cols)]
+    b_eq = np.concatenate([entry_set.energy_per_atom_ev[rows], [e_hull]])
+    lower = np.concatenate([np.full(m, -MU_BOUND_EV), np.zeros(k)])
+    upper = np.concatenate([np.full(m, MU_BOUND_EV), np.full(k, np.inf)])
+    cost = np.zeros(m + k)
+    j = cols.index(ion_col)
+    mu = []
+    for sign in (1.0, -1.0):  # min then max of mu_ion
+        cost[j] = sign
+        lp = DenseLP(a_eq, b_eq, cost, lower=lower, upper=upper)
+        sol = lp.solve()
+        if sol is None:
+            raise RuntimeError(f"window LP failed for {entry_set.chemical_system(cols)}")
+        mu.append(sol[0][j])
+    mu_min, mu_max = mu
+    v_low = -mu_max
+    v_high = np.inf if mu_min <= -MU_BOUND_EV + 1 else -mu_min
+    return float(v_low), float(v_high)

@@ -1,0 +1,197 @@
+"""Critical effective modulus Kcrit (SCIENCE.md section 3) and constrained windows.
+
+Linear (eqn 3 of the paper, products of p = 0)::
+
+    Kcrit = -dG / (eps * V_R)    eV/Å³ -> GPa
+
+Self-consistent: the smallest K >= 0 with
+``min_P [Phi_P + K (V_P' - V_R)] >= Phi_R`` over *all* entries of the
+chemical system (dense metastable phases may win under pressure).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from constrict import EV_PER_A3_TO_GPA
+from constrict.electrochem import (
+    DG_TOL_EV,
+    Decomposition,
+    GroundState,
+    decompose_at,
+    effective_volumes,
+    gp_system,
+    ground_state,
+    window,
+)
+from constrict.hull import EntrySet
+
+MAX_DINKELBACH_STEPS = 100
+SLOPE_TOL_A3 = 1e-12
+"""A volume change V_P' - V_R <= this (Å³ per atom) counts as no expansion."""
+
+
+def kcrit_linear_gpa(dg_ev_per_atom: float, eps: float, v_r_a3_per_atom: float) -> float:
+    """Linear Kcrit in GPa.
+
+    Parameters
+    ----------
+    dg_ev_per_atom : float
+        dG (eV per atom of reactant, <= 0).
+    eps : float
+        Reaction strain (dimensionless).
+    v_r_a3_per_atom : float
+        V_R (Å³ per atom of reactant).
+
+    Returns
+    -------
+    float
+        0 when |dG| <= DG_TOL_EV (stable at V); +inf when dG < 0 and
+        eps <= 0 (no constriction stops it); else -dG/(eps V_R) in GPa.
+    """
+    if not np.isfinite(dg_ev_per_atom):
+        return float("nan")
+    if dg_ev_per_atom >= -DG_TOL_EV:
+        return 0.0
+    if eps * v_r_a3_per_atom <= SLOPE_TOL_A3:
+        return float("inf")
+    return float(-dg_ev_per_atom / (eps * v_r_a3_per_atom) * EV_PER_A3_TO_GPA)
+
+
+def kcrit_self_consistent_gpa(
+    entry_set: EntrySet,
+    reactant: GroundState,
+    cols: tuple[int, ...],
+    ion_col: int,
+    voltage_v: float,
+    v_metal_a3: float,
+    convention: str,
+    k0_gpa: float,
+) -> float:
+    """Self-consistent Kcrit (GPa) by Dinkelbach steps from ``k0_gpa``.
+
+    At K (eV/Å³) solve ``min_P [Phi_P + K (V_P' - V_R)]`` over all entries
+    of ``cols``; while it is below Phi_R - DG_TOL_EV with optimal P*,
+    step ``K <- (Phi_R - Phi_P*) / (V_P*' - V_R)`` (inf if that volume
+    change is <= 0). Each step raises K; the left side is concave and
+    piecewise linear in K, so it ends after finitely many steps.
+
+    Parameters
+    ----------
+    k0_gpa : float
+        Starting K, normally the linear Kcrit (a lower bound).
+    """
+    if not np.isfinite(k0_gpa):
+        return float(k0_gpa)
+    gp = gp_system(entry_set, cols, ion_col, everything=True)
+    w = effective_volumes(gp, convention, v_metal_a3)
+    ok = np.isfinite(w)  # phases without a volume cannot be weighed; skip
+    c_ion = reactant.comp[ion_col]
+    const_v = c_ion * v_metal_a3 if convention == "ion_metal" else 0.0
+    phi = gp.energy + voltage_v * gp.x_ion
+    phi_r = reactant.energy_per_atom_ev + voltage_v * c_ion
+    v_r = reactant.volume_a3
+    gp.lp.set_rhs(reactant.comp[gp.other])
+    upper = np.where(ok, np.inf, 0.0)
+    gp.lp.set_col_bounds(np.zeros(len(w)), upper)
+    w = np.where(ok, w, 0.0)
+    k = k0_gpa / EV_PER_A3_TO_GPA
+    try:
+        for _ in range(MAX_DINKELBACH_STEPS):
+            gp.lp.set_cost(phi + k * w + DENSE_TIE_BREAK_SC * w)
+            sol = gp.lp.solve()
+            if sol is None:
+                raise RuntimeError(f"Kcrit_sc LP failed in {entry_set.chemical_system(cols)}")
+            n = sol[0]
+            phi_p = float(phi @ n)
+            dv = float(w @ n) + const_v - v_r
+            if phi_p + k * dv >= phi_r - DG_TOL_EV:
+                return float(k * EV_PER_A3_TO_GPA)
+            if dv <= SLOPE_TOL_A3:
+                return float("inf")
+            k_new = (phi_r - phi_p) / dv
+            if k_new <= k:  # numerical stall
+                return float(k * EV_PER_A3_TO_GPA)
+            k = k_new
+    finally:
+        gp.lp.set_col_bounds(np.zeros(len(w)), np.full(len(w), np.inf))
+    return float(k * EV_PER_A3_TO_GPA)
+
+
+DENSE_TIE_BREAK_SC = 1e-10
+"""eV/Å³: among tied optima at K, prefer the denser (larger next K step)."""
+
+
+def kcrit_at(
+    entry_set: EntrySet,
+    reactant: GroundState,
+    cols: tuple[int, ...],
+    ion_col: int,
+    voltage_v: float,
+    v_metal_a3: float,
+    convention: str,
+    *,
+    self_consistent: bool = True,
+) -> tuple[Decomposition, float, float]:
+    """Decomposition, linear Kcrit and Kcrit_sc (GPa) of R at one voltage."""
+    dec = decompose_at(entry_set, reactant, cols, ion_col, voltage_v, v_metal_a3, convention)
+    k_lin = kcrit_linear_gpa(dec.dg_ev_per_atom, dec.eps(convention), dec.v_r_a3_per_atom)
+    if not self_consistent:
+        return dec, k_lin, float("nan")
+    k_sc = kcrit_self_consistent_gpa(entry_set, reactant, cols, ion_col, voltage_v, v_metal_a3, convention, k_lin)
+    return dec, k_lin, max(k_sc, k_lin)
+
+
+def constrained_window(
+    entry_set: EntrySet,
+    comp: np.ndarray,
+    ion: str,
+    keff_gpa: float,
+    *,
+    convention: str = "ion_metal",
+    v_max: float = 6.0,
+    step_v: float = 0.01,
+    tol_v: float = 1e-4,
+) -> tuple[float, float]:
+    """Widest voltage range around the unconstrained window with Kcrit(V) <= Keff.
+
+    R is the ground state at ``comp`` (hull phases, hull energy). Kcrit(V)
+    (linear) is scanned outward from the unconstrained window on a grid of
+    ``step_v`` volts over [0, v_max]; the first grid point above Keff is
+    refined by bisection to ``tol_v``. A crossing narrower than one grid
+    step could be missed (Kcrit(V) is piecewise smooth between
+    grand-potential breakpoints).
+
+    Returns
+    -------
+    (v_low, v_high) : tuple of float
+        Volts vs. the ion metal; 0 or ``v_max`` when no limit was met.
+    """
+    from constrict.electrochem import ion_metal_volume
+
+    lo, hi = window(entry_set, comp, ion)
+    ion_col = entry_set.element_columns([ion])[0]
+    cols = tuple(sorted(set(np.flatnonzero(comp > 0)) | {ion_col}))
+    reactant = ground_state(entry_set, comp)
+    v_metal = ion_metal_volume(entry_set, ion)
+
+    def ok(v):
+        _, k, _ = kcrit_at(entry_set, reactant, cols, ion_col, v, v_metal, convention, self_consistent=False)
+        return k <= keff_gpa
+
+    def edge(start, direction, limit):
+        grid = np.arange(start, limit + direction * 1e-12, direction * step_v)
+        prev = start
+        for v in grid[1:] if len(grid) > 1 else []:
+            if not ok(v):
+                good, bad = prev, v
+                while abs(bad - good) > tol_v:
+                    mid = 0.5 * (good + bad)
+                    good, bad = (mid, bad) if ok(mid) else (good, mid)
+                return float(good)
+            prev = v
+        return float(limit)
+
+    v_low = edge(max(lo, 0.0), -1.0, 0.0)
+    v_high = edge(min(hi, v_max), 1.0, v_max)
+    return v_low, v_high
