@@ -9,7 +9,9 @@
 # is always "slurm-test: <n> passed, <n> failed[, <n> skipped]".
 #
 # Knobs (environment): SLURM_TEST_COATINGS (default 6), SLURM_TEST_SHARD_SIZE
-# (interfaces per shard, default 8), SLURM_TEST_KEEP=1 keeps the work folder.
+# (interfaces per shard, default 8), SLURM_TEST_KEEP=1 keeps the work folder,
+# SLURM_TEST_EXTRA_CONFIG=<yaml> is merged last into the campaign config
+# (e.g. another entry table: source: {path: ...}).
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,7 +46,9 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
     fi
 fi
 [[ -x $BIN/snakemake ]] || fail "$BIN/snakemake missing; run make env first"
-[[ -f $REPO/data/mp_offline.parquet ]] || fail "data/mp_offline.parquet missing; the tiny campaign reads the embedded offline snapshot"
+EXTRA_CONFIG=${SLURM_TEST_EXTRA_CONFIG:-}
+[[ -z $EXTRA_CONFIG || -f $EXTRA_CONFIG ]] || fail "SLURM_TEST_EXTRA_CONFIG=$EXTRA_CONFIG not found"
+[[ -n $EXTRA_CONFIG || -f $REPO/data/mp_offline.parquet ]] || fail "data/mp_offline.parquet missing; the tiny campaign reads the embedded offline snapshot"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/constrict-slurm-test.XXXXXX")
 # A cluster that local_slurm.sh started before this test stays up after it.
@@ -76,7 +80,7 @@ threads: 1
 mem_mb: 1000
 runtime_min: 10
 EOF
-CAMPAIGN=(--snakefile "$REPO/Snakefile" --configfile "$REPO/config/quick.yaml" "$WORK/tiny.yaml")
+CAMPAIGN=(--snakefile "$REPO/Snakefile" --configfile "$REPO/config/quick.yaml" "$WORK/tiny.yaml" ${EXTRA_CONFIG:+"$(realpath "$EXTRA_CONFIG")"})
 RESULT=results/quick/screen/screen.parquet
 
 echo "slurm-test: campaign through SLURM (sbatch) in $WORK/slurm"
