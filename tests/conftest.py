@@ -1,0 +1,29 @@
+"""Shared test fixtures: the repository paths and the embedded offline snapshot."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SNAPSHOT = REPO / "data" / "mp_offline.parquet"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository root (holds Snakefile, data/, config/)."""
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def snapshot_path() -> Path:
+    """data/mp_offline.parquet, the committed offline MP entry table."""
+    if not SNAPSHOT.is_file():
+        pytest.fail("data/mp_offline.parquet is missing; run `make snapshot` (it is committed in git)")
+    return SNAPSHOT
+
+
+@pytest.fixture(scope="session")
+def snapshot_frame(snapshot_path) -> pd.DataFrame:
+    """The whole offline entry table, read once per session (do not modify it)."""
+    return pd.read_parquet(snapshot_path)

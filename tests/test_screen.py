@@ -1,0 +1,194 @@
+"""constrict.screen: plan, partitions, entry subsets, evaluation, Parquet I/O, gather."""
+
+import filecmp
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from constrict import screen
+from constrict.config import load_config
+from constrict.errors import ConstrictError, SchemaError
+from constrict.evaluate import evaluate_interface
+from constrict.hull import EntrySet
+
+VOLTAGES_V = [2.0, 4.0]
+# A few real sulfide/oxide/halide systems around Li3PS4 and Na3PS4.
+SYSTEMS = ["Li-P-S-O-Zr", "Li-P-S-Nb-O", "Li-P-S-Cl-Y", "Na-P-S-O-Al", "Li-Ge-P-S-O-Al", "Li-P-S-F-La"]
+
+
+@pytest.fixture(scope="module")
+def entries(snapshot_frame) -> pd.DataFrame:
+    """Real entries of a handful of chemical systems (a few hundred rows)."""
+    return screen.entries_within(snapshot_frame, SYSTEMS).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def entries_path(entries, tmp_path_factory):
+    path = tmp_path_factory.mktemp("entries") / "entries.parquet"
+    entries.to_parquet(path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def coatings(entries) -> pd.DataFrame:
+    on_hull = (entries["band_gap_ev"] > 0) & (entries["e_above_hull_ev"] <= 1e-6) & (entries["nelements"] >= 2)
+    return entries[on_hull].sort_values("entry_id").head(14).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def electrolytes(entries):
+    items = [
+        {"formula": "Li3PS4", "working_ion": "Li", "stand_in_for": None},
+        {"formula": "Na3PS4", "working_ion": "Na", "stand_in_for": "Na7P3S11"},
+        {"formula": "Na7P3S11", "working_ion": "Na", "stand_in_for": None},
+    ]
+    return screen.resolve_electrolytes(entries, items)
+
+
+@pytest.fixture(scope="module")
+def plan(coatings, electrolytes) -> pd.DataFrame:
+    available, _ = electrolytes
+    return screen.plan_shards(coatings, available, shard_size=5)
+
+
+def test_entries_within_is_exactly_the_subsystems(snapshot_frame, entries):
+    allowed = [set(s.split("-")) for s in SYSTEMS]
+    inside = snapshot_frame["elements"].map(lambda els: any(set(els) <= a for a in allowed))
+    assert len(entries) == int(inside.sum()) > 100
+    assert set(entries["entry_id"]) == set(snapshot_frame.loc[inside, "entry_id"])
+
+
+def test_missing_electrolyte_is_skipped_with_its_reason(electrolytes):
+    available, skipped = electrolytes
+    assert [e["formula"] for e in available] == ["Li3PS4", "Na3PS4"]
+    assert available[1]["label"] == "Na3PS4 (stand-in for Na7P3S11)"
+    assert skipped["electrolyte"].tolist() == ["Na7P3S11"]
+    assert "not in the entry data" in skipped["reason"].iloc[0]
+
+
+def test_missing_working_ion_metal_is_skipped(entries):
+    no_sodium_metal = entries[entries["reduced_formula"] != "Na"]
+    available, skipped = screen.resolve_electrolytes(no_sodium_metal, [{"formula": "Na3PS4", "working_ion": "Na"}])
+    assert available == [] and "no elemental Na entry" in skipped["reason"].iloc[0]
+
+
+def test_plan_sorts_by_coating_system_and_cuts_padded_shards(plan, coatings, electrolytes):
+    available, _ = electrolytes
+    self_pairs = sum(coatings["reduced_formula"].isin([e["reduced_formula"] for e in available]))
+    assert len(plan) == len(coatings) * len(available) - self_pairs
+    assert plan["pair_index"].tolist() == list(range(len(plan)))
+    key = list(plan[screen.PLAN_SORT].itertuples(index=False, name=None))
+    assert key == sorted(key)
+    n_shards = math.ceil(len(plan) / 5)
+    assert screen.shard_ids(plan) == [f"{i:04d}" for i in range(n_shards)]
+    assert plan.groupby("shard").size().max() == 5
+    assert not plan.duplicated(["electrolyte", "coating_id"]).any()
+    row = plan.iloc[0]
+    coating = coatings.set_index("entry_id").loc[row["coating_id"]]
+    electrolyte = next(e for e in available if e["formula"] == row["electrolyte"])
+    assert row["chemical_system"] == "-".join(sorted(set(coating["elements"]) | set(electrolyte["elements"])))
+
+
+def test_shard_id_padding():
+    assert screen.shard_id(3, 40) == "0003"
+    assert screen.shard_id(12345, 20000) == "12345"
+    with pytest.raises(ConstrictError):
+        screen.plan_shards(pd.DataFrame(), [], shard_size=0)
+
+
+def test_partitions_keep_chemical_systems_whole(plan):
+    assert plan["chemical_system"].nunique() < len(plan)  # some systems are shared
+    parts = screen.partition_pairs(plan, n_partitions=4)
+    assert [r["pair_index"] for p in parts for r in p] == plan["pair_index"].tolist()
+    owner = {}
+    for i, part in enumerate(parts):
+        for record in part:
+            assert owner.setdefault(record["chemical_system"], i) == i
+
+
+def test_results_equal_direct_engine_calls(plan, entries_path, entries):
+    pairs = plan.head(4)
+    got = screen.screen_pairs(pairs, entries_path, voltages_v=VOLTAGES_V, threads=1)
+    assert len(got) == len(pairs) * len(VOLTAGES_V)
+    assert (got["status"] == "ok").all()
+    entry_set = EntrySet.from_frame(entries)
+    for pair in pairs.itertuples():
+        rows = evaluate_interface(entry_set, pair.electrolyte, pair.coating_id, voltages_v=VOLTAGES_V,
+                                  working_ion=pair.working_ion)
+        mine = got[(got["electrolyte"] == pair.electrolyte) & (got["coating_id"] == pair.coating_id)]
+        assert mine["electrolyte_label"].eq(pair.electrolyte_label).all()
+        for row, (_, have) in zip(rows, mine.iterrows(), strict=True):
+            for key in ("x_m", "e_rxn_ev_per_atom", "dg_ev_per_atom", "kcrit_gpa", "kcrit_sc_gpa", "voltage_v"):
+                np.testing.assert_equal(have[key], row[key])
+            assert have["products"] == row["products"]
+
+
+def test_bad_pair_gives_error_rows_not_a_failed_shard(plan, entries_path):
+    pairs = plan.head(2).copy()
+    pairs.loc[pairs.index[0], "coating_id"] = "mp_offline:NoSuchCoating"
+    got = screen.screen_pairs(pairs, entries_path, voltages_v=VOLTAGES_V, threads=1)
+    bad = got[got["coating_id"] == "mp_offline:NoSuchCoating"]
+    assert len(bad) == len(VOLTAGES_V) and (bad["status"] == "error").all()
+    assert bad["error"].str.len().gt(0).all() and not bad["error"].str.contains("\n").any()
+    assert bad["kcrit_gpa"].isna().all() and bad["products"].map(json.loads).eq({}).all()
+    assert (got.loc[got["coating_id"] != "mp_offline:NoSuchCoating", "status"] == "ok").all()
+
+
+def test_dask_cluster_equals_synchronous(plan, entries_path):
+    pairs = plan.head(10)
+    one = screen.screen_pairs(pairs, entries_path, voltages_v=VOLTAGES_V, threads=1)
+    two = screen.screen_pairs(pairs, entries_path, voltages_v=VOLTAGES_V, threads=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert one[screen.RESULT_SORT].equals(one[screen.RESULT_SORT].sort_values(screen.RESULT_SORT, ignore_index=True))
+
+
+def test_shards_gather_byte_identical_and_sorted(plan, entries_path, tmp_path):
+    outs = []
+    for shard in screen.shard_ids(plan)[:3]:
+        out = tmp_path / "shards" / f"{shard}.parquet"
+        screen.screen_shard(_plan_file(plan, tmp_path), shard, entries_path, out, voltages_v=VOLTAGES_V)
+        outs.append(out)
+    assert not list((tmp_path / "shards").glob(".*tmp"))
+    a = screen.gather(outs, tmp_path / "a.parquet")
+    screen.gather(list(reversed(outs)), tmp_path / "b.parquet")
+    assert filecmp.cmp(tmp_path / "a.parquet", tmp_path / "b.parquet", shallow=False)
+    back = screen.read_results(tmp_path / "a.parquet")
+    pd.testing.assert_frame_equal(back, a)
+    assert back.columns.tolist() == screen.RESULT_SCHEMA.names
+    assert back.equals(back.sort_values(screen.RESULT_SORT, ignore_index=True))
+    assert len(back) == 3 * 5 * len(VOLTAGES_V)
+
+
+def _plan_file(plan, tmp_path):
+    path = tmp_path / "plan.parquet"
+    if not path.exists():
+        screen.write_table(plan, path, screen.PLAN_SCHEMA)
+    return path
+
+
+def test_write_table_refuses_wrong_columns(tmp_path, plan):
+    with pytest.raises(SchemaError, match="missing columns"):
+        screen.write_table(plan.drop(columns="shard"), tmp_path / "x.parquet", screen.PLAN_SCHEMA)
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_unknown_shard_is_a_clear_error(plan, entries_path, tmp_path):
+    with pytest.raises(ConstrictError, match="not in"):
+        screen.screen_shard(_plan_file(plan, tmp_path), "9999", entries_path, tmp_path / "o.parquet",
+                            voltages_v=VOLTAGES_V)
+
+
+def test_write_plan_counts_skipped(entries_path, coatings, tmp_path):
+    coatings_path = tmp_path / "coatings.parquet"
+    coatings.to_parquet(coatings_path)
+    config = load_config()
+    plan = screen.write_plan(entries_path, coatings_path, config["electrolytes"],
+                             plan_path=tmp_path / "plan.parquet", skipped_path=tmp_path / "skipped.tsv",
+                             shard_size=7)
+    skipped = pd.read_csv(tmp_path / "skipped.tsv", sep="\t")
+    # No Si system among SYSTEMS, so LSPS is missing from these entries.
+    assert skipped["electrolyte"].tolist() == ["Li10SiP2S12"]
+    assert set(plan["electrolyte_label"]) == {"Li10GeP2S12", "Li7P3S11", "Na3PS4 (stand-in for Na7P3S11)"}
