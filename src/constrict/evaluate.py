@@ -43,7 +43,7 @@ def resolve_reactant(entry_set: EntrySet, item) -> tuple[Reactant, str]:
         raise UnknownFormulaError(f"cannot read a reactant from {type(item).__name__}; give a formula or entry_id")
     row = entry_set.find(item)
     reactant = Reactant(row, entry_set.comp[row], float(entry_set.energy_per_atom_ev[row]), entry_set.reduced_formula(row))
-    return reactant, str(entry_set.frame["entry_id"].iat[row])
+    return reactant, entry_set.entry_ids[row]
 
 
 def _check_options(voltages_v, working_ion: str, convention: str) -> list[float]:

@@ -212,6 +212,9 @@ class EntrySet:
             ids = self._id_index()
             if identifier in ids:
                 return ids[identifier]
+            by_formula = self._formula_index()
+            if identifier in by_formula:
+                return by_formula[identifier]
         comp = parse_composition(identifier)
         cols = self.element_columns(el.symbol for el in comp.elements)
         vec = self.composition_vector(comp)
@@ -226,13 +229,40 @@ class EntrySet:
     def _id_index(self) -> dict[str, int]:
         cache = self.__dict__.get("_ids")
         if cache is None:
-            cache = {str(e): i for i, e in enumerate(self.frame["entry_id"])}
+            cache = {e: i for i, e in enumerate(self.entry_ids)}
             self.__dict__["_ids"] = cache
+        return cache
+
+    def _formula_index(self) -> dict[str, int]:
+        """Reduced formula -> row of its lowest-energy entry."""
+        cache = self.__dict__.get("_formulas")
+        if cache is None:
+            order = np.argsort(-self.energy_per_atom_ev, kind="stable")
+            cache = {self.reduced_formulas[i]: int(i) for i in order}  # lowest energy wins
+            self.__dict__["_formulas"] = cache
+        return cache
+
+    @property
+    def reduced_formulas(self) -> np.ndarray:
+        """Reduced formula per entry, shape (n_entries,) of str."""
+        cache = self.__dict__.get("_rf")
+        if cache is None:
+            cache = np.asarray(self.frame["reduced_formula"].astype(str).to_numpy(), dtype=object)
+            self.__dict__["_rf"] = cache
+        return cache
+
+    @property
+    def entry_ids(self) -> np.ndarray:
+        """entry_id per entry, shape (n_entries,) of str."""
+        cache = self.__dict__.get("_eid")
+        if cache is None:
+            cache = np.asarray(self.frame["entry_id"].astype(str).to_numpy(), dtype=object)
+            self.__dict__["_eid"] = cache
         return cache
 
     def reduced_formula(self, row: int) -> str:
         """Reduced formula of an entry."""
-        return str(self.frame["reduced_formula"].iat[row])
+        return self.reduced_formulas[row]
 
     def entries_in(self, cols) -> np.ndarray:
         """Rows of all entries whose elements are a subset of ``cols`` (sorted)."""

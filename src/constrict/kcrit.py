@@ -81,7 +81,8 @@ def kcrit_self_consistent_gpa(
     k0_gpa : float
         Starting K, normally the linear Kcrit (a lower bound).
     """
-    if not np.isfinite(k0_gpa):
+    if not np.isfinite(k0_gpa) or k0_gpa == 0.0:
+        # inf stays inf (Kcrit_sc >= Kcrit); at K = 0 no unstable phase beats the hull
         return float(k0_gpa)
     gp = gp_system(entry_set, cols, ion_col, everything=True)
     w = effective_volumes(gp, convention, v_metal_a3)

@@ -1,0 +1,202 @@
+"""Command line: ``constrict interface``, ``constrict window`` and friends.
+
+Subcommands register themselves in :data:`SUBCOMMANDS` (name -> (add
+arguments, run)); any :class:`~constrict.errors.ConstrictError` becomes one
+line ``constrict: error: ...`` on stderr and exit code 2.
+
+JSON output (``--json``): NaN is written as ``null`` and infinities as the
+strings ``"inf"`` / ``"-inf"`` so that the output is strict JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from constrict.errors import ConstrictError, SchemaError
+
+SUBCOMMANDS: dict = {}
+"""name -> (help, add_arguments(parser), run(args) -> int)."""
+
+
+def register(name: str, help_text: str):
+    """Decorator pair: ``@register(name, help)`` on a run function with an ``add_arguments`` attribute."""
+
+    def wrap(run):
+        SUBCOMMANDS[name] = (help_text, run.add_arguments, run)
+        return run
+
+    return wrap
+
+
+def load_entry_set(source: str = "mp_offline", custom: str | None = None):
+    """EntrySet of a source (through constrict.sources.load_entries when present)."""
+    from constrict.hull import EntrySet
+
+    try:
+        from constrict.sources import load_entries
+    except ImportError:
+        load_entries = None
+    if load_entries is not None:
+        frame = load_entries(source, custom=custom)
+    else:
+        if source != "mp_offline" or custom:
+            raise SchemaError("this install can only read data/mp_offline.parquet")
+        path = Path("data/mp_offline.parquet")
+        if not path.exists():
+            raise SchemaError("data/mp_offline.parquet not found; run `make snapshot` in the repository root")
+        import pandas as pd
+
+        frame = pd.read_parquet(path)
+    return EntrySet.from_frame(frame)
+
+
+def _clean(value):
+    """JSON-safe value: NaN -> None, +-inf -> "inf"/"-inf"."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _fmt(value: float, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    return f"{value:.{digits}f}"
+
+
+def _phases(text: str) -> str:
+    amounts = json.loads(text)
+    return " + ".join(f"{a:.4g} {name}" for name, a in amounts.items()) or "-"
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", default="mp_offline", choices=["mp_offline", "oqmd_offline", "mp_api"])
+    p.add_argument("--custom", default=None, help="file of custom entries (docs/schema.md)")
+    p.add_argument("--ion", default=None, help="working ion (default: Na if the electrolyte has Na and not Li, else Li)")
+    p.add_argument("--json", action="store_true", help="machine-readable output (NaN -> null, inf -> \"inf\")")
+
+
+def _ion(entry_set, electrolyte: str, ion: str | None) -> str:
+    if ion:
+        return ion
+    from constrict.evaluate import default_working_ion
+
+    row = entry_set.find(electrolyte)
+    return default_working_ion(entry_set.reduced_formula(row))
+
+
+def run_interface(args) -> int:
+    """Interface reaction and per-voltage Kcrit of one electrolyte/coating pair."""
+    from constrict.evaluate import evaluate_interface
+
+    entry_set = load_entry_set(args.source, args.custom)
+    ion = _ion(entry_set, args.electrolyte, args.ion)
+    rows = evaluate_interface(
+        entry_set, args.electrolyte, args.coating, voltages_v=args.voltage, working_ion=ion, convention=args.convention
+    )
+    if args.json:
+        print(json.dumps(_clean(rows), indent=1))
+        return 0
+    r = rows[0]
+    print(f"{r['electrolyte']} | {r['coating_formula']} ({r['coating_id']})  chemical system {r['chemical_system']}")
+    print(f"working ion {ion}; amounts per atom of reactant; strain convention for Kcrit: {r['convention']}")
+    if not r["reacts"]:
+        print(f"no reaction: E_rxn = {_fmt(r['e_rxn_ev_per_atom'])} eV/atom (mutual {_fmt(r['e_rxn_mutual_ev_per_atom'])})")
+        return 0
+    print(f"x_m = {_fmt(r['x_m'])} (coating atom fraction), mutual = {r['mutual']}")
+    print(f"E_rxn = {_fmt(r['e_rxn_ev_per_atom'])} eV/atom; mutual E_rxn (hull energies) = {_fmt(r['e_rxn_mutual_ev_per_atom'])} eV/atom")
+    print(f"{1 - r['x_m']:.4g} {r['electrolyte']} + {r['x_m']:.4g} {r['coating_formula']} -> {_phases(r['sei_products'])}")
+    header = f"{'V':>5} {'ion_rel':>8} {'dG eV':>9} {'eps_metal':>9} {'eps_res':>9} {'Kcrit GPa':>10} {'Kcrit_sc':>9}  products"
+    print(header)
+    for r in rows:
+        print(
+            f"{r['voltage_v']:5.2f} {_fmt(r['ion_released_per_atom']):>8} {_fmt(r['dg_ev_per_atom']):>9} "
+            f"{_fmt(r['eps_ion_metal']):>9} {_fmt(r['eps_reservoir']):>9} {_fmt(r['kcrit_gpa'], 2):>10} "
+            f"{_fmt(r['kcrit_sc_gpa'], 2):>9}  {_phases(r['products'])}"
+        )
+    return 0
+
+
+def _interface_args(p):
+    p.add_argument("electrolyte", help="formula or entry_id, e.g. Li7P3S11")
+    p.add_argument("coating", help="formula or entry_id, e.g. LiNbO3")
+    p.add_argument("--voltage", type=float, nargs="+", default=[2.0, 3.0, 4.0], help="V vs. the ion metal")
+    p.add_argument("--convention", default="ion_metal", choices=["ion_metal", "reservoir"])
+    _add_data_args(p)
+
+
+run_interface.add_arguments = _interface_args
+register("interface", "interface reaction, SEI and Kcrit of one electrolyte/coating pair")(run_interface)
+
+
+def run_window(args) -> int:
+    """Unconstrained (and constrained at --keff) electrochemical window of a phase."""
+    from constrict.electrochem import window
+    from constrict.kcrit import constrained_window
+
+    entry_set = load_entry_set(args.source, args.custom)
+    ion = _ion(entry_set, args.phase, args.ion)
+    row = entry_set.find(args.phase)
+    comp = entry_set.comp[row]
+    lo, hi = window(entry_set, comp, ion)
+    out = {"phase": entry_set.reduced_formula(row), "working_ion": ion, "window_v": [lo, hi]}
+    if args.keff is not None:
+        out["keff_gpa"] = args.keff
+        out["convention"] = args.convention
+        out["constrained_window_v"] = list(constrained_window(entry_set, comp, ion, args.keff, convention=args.convention))
+    if args.json:
+        print(json.dumps(_clean(out)))
+        return 0
+    print(f"{out['phase']}: unconstrained window {_fmt(lo, 3)} - {_fmt(hi, 3)} V vs. {ion}/{ion}+")
+    if args.keff is not None:
+        c_lo, c_hi = out["constrained_window_v"]
+        print(f"{out['phase']}: constrained window at Keff = {args.keff:g} GPa ({args.convention}) {_fmt(c_lo, 3)} - {_fmt(c_hi, 3)} V")
+    return 0
+
+
+def _window_args(p):
+    p.add_argument("phase", help="formula or entry_id, e.g. Li10GeP2S12")
+    p.add_argument("--keff", type=float, default=None, help="effective modulus (GPa) for the constrained window")
+    p.add_argument("--convention", default="ion_metal", choices=["ion_metal", "reservoir"])
+    _add_data_args(p)
+
+
+run_window.add_arguments = _window_args
+register("window", "electrochemical window of one phase")(run_window)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(prog="constrict", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (help_text, add_arguments, run) in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        add_arguments(p)
+        p.set_defaults(run=run)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except ConstrictError as err:
+        print(f"constrict: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

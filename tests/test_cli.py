@@ -1,0 +1,41 @@
+"""CLI: readable and JSON output, one-line errors with exit code 2."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from constrict import cli
+
+SNAPSHOT = Path(__file__).resolve().parents[1] / "data" / "mp_offline.parquet"
+
+
+def test_errors_are_one_line(capsys, monkeypatch):
+    from test_kcrit import tiny_table
+
+    from constrict.hull import EntrySet
+
+    monkeypatch.setattr(cli, "load_entry_set", lambda source="mp_offline", custom=None: EntrySet.from_frame(tiny_table()))
+    for argv in (["interface", "Li", "Xx2"], ["interface", "Li", "Li3S"], ["interface", "Li", "S", "--voltage", "-1"],
+                 ["window", "Na2S"]):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("constrict: error: ") and err.count("\n") == 1
+    assert cli.main(["interface", "Li", "S", "--voltage", "1", "2", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["voltage_v"] for r in rows] == [1.0, 2.0]
+    assert rows[1]["kcrit_gpa"] == pytest.approx(8.0108831, rel=1e-6)
+    assert cli.main(["interface", "Li", "S", "--voltage", "2", "--convention", "reservoir", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["kcrit_gpa"] == "inf"
+    assert cli.main(["window", "Li2S", "--keff", "5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["window_v"] == pytest.approx([0.0, 1.5])
+
+
+@pytest.mark.skipif(not SNAPSHOT.exists(), reason="data/mp_offline.parquet not built yet (make snapshot)")
+def test_interface_on_snapshot(capsys):
+    assert cli.main(["interface", "Li7P3S11", "LiNbO3", "--voltage", "2", "3", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "x_m" in out and "Kcrit" in out and out.count("\n") >= 7
+    assert cli.main(["window", "Li10GeP2S12"]) == 0
+    assert "unconstrained window 1.7" in capsys.readouterr().out

@@ -1,0 +1,31 @@
+"""Grand-potential products and windows on the hand-checkable Li-S table."""
+
+import json
+
+import pytest
+from test_kcrit import tiny_table
+
+from constrict.electrochem import window
+from constrict.evaluate import evaluate_interface
+from constrict.hull import EntrySet
+
+
+@pytest.fixture(scope="module")
+def lis():
+    return EntrySet.from_frame(tiny_table())
+
+
+def test_products_per_atom_of_reactant(lis):
+    # SEI of Li + S is Li2S; at 2 V it gives S and releases 2/3 Li per atom
+    row_1v, row_2v = evaluate_interface(lis, "Li", "S", voltages_v=[1.0, 2.0], working_ion="Li")
+    assert json.loads(row_1v["products"]) == {"Li2S": 1.0}
+    assert row_1v["dg_ev_per_atom"] == 0.0 and row_1v["ion_released_per_atom"] == 0.0
+    assert json.loads(row_2v["products"]) == pytest.approx({"S": 1 / 3})
+    assert row_2v["ion_released_per_atom"] == pytest.approx(2 / 3)
+    assert row_2v["v_r_a3_per_atom"] == pytest.approx(15.0)
+
+
+def test_windows(lis):
+    assert window(lis, lis.comp[lis.find("Li2S")], "Li") == pytest.approx((0.0, 1.5))
+    # S has no Li: never oxidised by Li removal; reduced to Li2S below 1.5 V
+    assert window(lis, lis.comp[lis.find("S")], "Li") == pytest.approx((1.5, float("inf")))
