@@ -1,0 +1,140 @@
+"""The Snakemake workflow end to end on a tiny real campaign (subprocess runs).
+
+Each run works in its own directory (``--directory``); the Snakefile reads
+data/ from the repository, and writes results/, logs and .snakemake/ there.
+"""
+
+import filecmp
+import os
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from constrict.screen import RESULT_SCHEMA
+
+pytestmark = pytest.mark.slow
+
+VOLTAGES_V = [2, 4]
+TINY = {
+    "electrolytes": [
+        {"formula": "Li7P3S11", "working_ion": "Li"},
+        {"formula": "Na3PS4", "working_ion": "Na", "stand_in_for": "Na7P3S11"},
+        {"formula": "Na7P3S11", "working_ion": "Na"},  # not in the offline data: skipped
+    ],
+    "selection": {
+        "allowed_elements": ["Li", "Na", "P", "S", "O", "Zr", "Nb", "Cl", "Y", "Al", "La", "F"],
+        "min_nelements": 2,
+        "max_coatings": 9,
+    },
+    "voltages_v": VOLTAGES_V,
+    "shard_size": 5,
+    "threads": 1,
+    "random_state": 7,
+}
+
+
+def snakemake(repo_root, workdir, config, *extra):
+    """Run the workflow in ``workdir`` with ``config``; returns the CompletedProcess."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_path = workdir / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(repo_root / "Snakefile"),
+           "--directory", str(workdir), "--configfile", str(config_path),
+           "--profile", str(repo_root / "profiles" / "local"), "--cores", "2", *extra]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env, check=False)
+
+
+def ran(proc, rule):
+    """Jobs of ``rule`` that Snakemake ran (or planned, in a dry run)."""
+    return re.findall(rf"^(?:local)?rule {rule}:", proc.stdout + proc.stderr, flags=re.M)
+
+
+@pytest.fixture(scope="module")
+def first(repo_root, snapshot_path, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("run1")
+    proc = snakemake(repo_root, workdir, TINY)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return workdir, proc
+
+
+def test_campaign_outputs(first):
+    workdir, proc = first
+    results = workdir / "results"
+    coatings = pd.read_parquet(results / "coatings.parquet")
+    assert len(coatings) == 9
+    screen = pd.read_parquet(results / "screen" / "screen.parquet")
+    assert screen.columns.tolist() == RESULT_SCHEMA.names
+    pairs = screen.drop_duplicates(["electrolyte", "coating_id"])
+    self_pairs = coatings["reduced_formula"].isin(["Li7P3S11", "Na3PS4"]).sum()
+    assert len(pairs) == 2 * len(coatings) - self_pairs
+    assert len(screen) == len(pairs) * len(VOLTAGES_V)
+    assert set(screen["electrolyte_label"]) == {"Li7P3S11", "Na3PS4 (stand-in for Na7P3S11)"}
+    assert (screen["status"] == "ok").all()
+    assert screen.equals(screen.sort_values(["electrolyte", "coating_id", "voltage_v"], ignore_index=True))
+    skipped = pd.read_csv(results / "screen" / "skipped.tsv", sep="\t")
+    assert skipped["electrolyte"].tolist() == ["Na7P3S11"]
+    n_shards = len(list((results / "screen" / "shards").glob("*.parquet")))
+    assert n_shards == -(-len(pairs) // 5) == len(ran(proc, "screen_shard"))
+    log = (results / "logs" / "screen_shard" / "0000.log").read_text()
+    assert "interfaces/s" in log and "ETA" in log
+    assert (results / "benchmarks" / "screen_shard" / "0000.tsv").is_file()
+    assert "skipping electrolyte Na7P3S11" in (results / "logs" / "plan_shards.log").read_text()
+    assert (results / "summary" / "kcrit_stats.tsv").is_file()
+
+
+def test_rerun_is_byte_identical_with_a_dask_cluster(first, repo_root, tmp_path):
+    """Same config in a fresh directory, shards on two Dask worker processes: same bytes."""
+    workdir, _ = first
+    proc = snakemake(repo_root, tmp_path, {**TINY, "threads": 2, "summary": {"enabled": False}})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for name in ("screen/screen.parquet", "screen/plan.parquet", "coatings.parquet"):
+        assert filecmp.cmp(workdir / "results" / name, tmp_path / "results" / name, shallow=False), name
+    assert "2 worker processes" in (tmp_path / "results" / "logs" / "screen_shard" / "0000.log").read_text()
+
+
+def test_nothing_to_do_on_a_finished_run(first, repo_root):
+    workdir, _ = first
+    proc = snakemake(repo_root, workdir, TINY, "--dry-run")
+    assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_resume_recomputes_only_the_lost_shard(first, repo_root, tmp_path):
+    workdir, _ = first
+    shards = workdir / "results" / "screen" / "shards"
+    reference = tmp_path / "screen.parquet"
+    reference.write_bytes((workdir / "results" / "screen" / "screen.parquet").read_bytes())
+    before = {p.name: p.stat().st_mtime_ns for p in shards.glob("*.parquet")}
+    # A shard killed mid-write leaves only its temp file (writes are atomic).
+    (shards / "0001.parquet").unlink()
+    (shards / ".0001.parquet.4242.tmp").write_bytes(b"partial")
+    proc = snakemake(repo_root, workdir, TINY)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert len(ran(proc, "screen_shard")) == 1 and "shard=0001" in proc.stdout + proc.stderr
+    after = {p.name: p.stat().st_mtime_ns for p in shards.glob("*.parquet")}
+    assert {k for k in after if after[k] != before[k]} == {"0001.parquet"}
+    assert filecmp.cmp(reference, workdir / "results" / "screen" / "screen.parquet", shallow=False)
+
+
+def test_fresh_clone_does_not_rebuild_the_snapshot(repo_root, snapshot_path, tmp_path):
+    """The committed snapshot has no declared inputs, so raw-file mtimes cannot trigger a rebuild."""
+    proc = snakemake(repo_root, tmp_path, {}, "--dry-run")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert ran(proc, "build_snapshot") == [] and ran(proc, "prepare_entries")
+
+
+def test_bad_config_stops_before_any_job(repo_root, tmp_path):
+    proc = snakemake(repo_root, tmp_path, {**TINY, "shard_size": 0}, "--dry-run")
+    assert proc.returncode != 0
+    assert "shard_size" in proc.stdout + proc.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_lint_is_clean(repo_root):
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--snakefile", str(repo_root / "Snakefile")],
+                          capture_output=True, text=True, cwd=repo_root, timeout=300, check=False)
+    assert proc.returncode == 0 and "Congratulations" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
