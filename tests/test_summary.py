@@ -15,6 +15,7 @@ from constrict.summary import (
     kcrit_stats,
     paper_comparison,
     read_screen,
+    run_summarise,
     summarise,
 )
 
@@ -155,3 +156,16 @@ def test_summarise_writes_tables_and_figures(tmp_path, screen, capsys):
         assert written[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert written[name].stat().st_size > 10_000
     assert "beside the paper" in capsys.readouterr().out
+
+
+def test_cli_entry_point(tmp_path, screen):
+    import argparse
+
+    path = tmp_path / "screen.parquet"
+    screen.to_parquet(path)
+    parser = argparse.ArgumentParser()
+    run_summarise.add_arguments(parser)
+    args = parser.parse_args([str(path), "--out-dir", str(tmp_path / "out"), "--voltage", "0"])
+    assert run_summarise(args) == 0
+    corr = pd.read_csv(tmp_path / "out" / "element_correlation_ion_metal.tsv", sep="\t")
+    assert list(corr.columns) == ["element", "n_present", "pearson_r"]

@@ -381,3 +381,18 @@ def summarise(
             )
     log.info("summary written to %s", out_dir)
     return written
+
+
+def run_summarise(args) -> int:
+    """``constrict summarise SCREEN [--out-dir DIR] [--voltage V]`` (for constrict.cli)."""
+    summarise(args.screen, args.out_dir, correlation_voltage_v=args.voltage)
+    return 0
+
+
+def _summarise_arguments(parser) -> None:
+    parser.add_argument("screen", help="gathered screen table, e.g. results/screen/screen.parquet")
+    parser.add_argument("--out-dir", default="results/summary", help="output folder (default: results/summary)")
+    parser.add_argument("--voltage", type=float, default=4.0, help="voltage of the element-correlation figure (V)")
+
+
+run_summarise.add_arguments = _summarise_arguments
