@@ -177,8 +177,22 @@ run_window.add_arguments = _window_args
 register("window", "electrochemical window of one phase")(run_window)
 
 
+def _register_optional() -> None:
+    """Subcommands that live in other modules (registered if importable)."""
+    try:
+        from constrict.summary import run_summarise
+    except ImportError:
+        return
+    SUBCOMMANDS.setdefault(
+        "summarise",
+        ("Kcrit statistics, histograms and element correlations of a gathered screen",
+         run_summarise.add_arguments, run_summarise),
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser with every registered subcommand."""
+    _register_optional()
     parser = argparse.ArgumentParser(prog="constrict", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, add_arguments, run) in SUBCOMMANDS.items():
