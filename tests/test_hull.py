@@ -80,3 +80,12 @@ def test_snapshot_column_is_exact(snapshot):
     # the committed e_above_hull_ev must be the hull of the table itself
     sub = snapshot[snapshot["nelements"] <= 2].reset_index(drop=True)
     np.testing.assert_allclose(e_above_hull(sub), sub["e_above_hull_ev"], atol=1e-8)
+
+
+def test_pickles_without_lp_caches(binary):
+    import pickle
+
+    es = EntrySet.from_frame(binary)
+    es.decompose(es.composition_vector(Composition("Li2S")))  # fills an LP cache
+    clone = pickle.loads(pickle.dumps(es))
+    assert clone.hull_energy(clone.composition_vector(Composition("Li2S"))) == pytest.approx(-2 / 3)

@@ -157,6 +157,15 @@ class EntrySet:
             _groups=groups,
         )
 
+    def __getstate__(self):
+        # LP caches hold HiGHS objects: never pickle them (Dask, multiprocessing)
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_") or k in ("_keys", "_groups")}
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._local = threading.local()
+
     # --------------------------------------------------------------- lookups
     @property
     def element_index(self) -> dict[str, int]:
