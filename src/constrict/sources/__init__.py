@@ -1,0 +1,102 @@
+"""Entry data: offline MP and OQMD snapshots, mp-api, custom entries.
+
+Every source gives one entry table (docs/schema.md); see docs/data.md for
+the rules that build each one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from constrict.errors import SchemaError
+from constrict.sources.schema import ENTRY_COLUMNS, SOURCES, read_entries, validate_entries
+
+__all__ = ["ENTRY_COLUMNS", "SOURCES", "load_entries", "validate_entries"]
+
+SNAPSHOTS = {"mp_offline": Path("data/mp_offline.parquet"), "oqmd_offline": Path("data/oqmd_offline.parquet")}
+"""Default snapshot files, relative to the repository root."""
+
+
+@cache
+def _read_snapshot(path: Path, mtime_ns: int) -> pd.DataFrame:
+    return read_entries(path)
+
+
+def load_entries(
+    source: str = "mp_offline",
+    *,
+    path: str | Path | None = None,
+    custom: str | Path | pd.DataFrame | None = None,
+    chemical_systems: Iterable[str] | None = None,
+    cache_dir: str | Path | None = None,
+    rester_factory=None,
+) -> pd.DataFrame:
+    """Load an entry table from one source, optionally with custom entries.
+
+    Parameters
+    ----------
+    source : {"mp_offline", "oqmd_offline", "mp_api"}
+        Which data. Offline snapshots are read once per process (cached);
+        callers get a copy.
+    path : str or Path, optional
+        Snapshot file for the offline sources (default
+        ``data/<source>.parquet``).
+    custom : str, Path or DataFrame, optional
+        Custom entries (CSV/YAML file or table) merged in; a custom row
+        replaces the source's row of the same composition, with a warning.
+    chemical_systems : iterable of str, optional
+        Offline: keep only entries whose elements lie inside one of these
+        systems (e.g. ``["Li-P-S"]`` keeps Li, P, S, Li2S, P2S5, Li3PS4...).
+        mp_api: the systems to fetch (required).
+    cache_dir : str or Path, optional
+        mp_api cache directory (default ``cache/mp_api``).
+    rester_factory : callable, optional
+        mp_api only: builds the MPRester (tests inject a fake).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Validated entry table, shape (n_entries, 16).
+    """
+    if source == "mp_api":
+        from constrict.sources.mp_api import DEFAULT_CACHE_DIR, load_mp_api_entries
+
+        df = load_mp_api_entries(
+            chemical_systems or [],
+            cache_dir=cache_dir or DEFAULT_CACHE_DIR,
+            rester_factory=rester_factory,
+        )
+    elif source in SNAPSHOTS:
+        snapshot = Path(path) if path is not None else SNAPSHOTS[source]
+        if not snapshot.is_file():
+            raise SchemaError(
+                f"snapshot {snapshot} not found; build it with "
+                f"'python scripts/build_snapshot.py --source {source}' (or 'make snapshot')"
+            )
+        df = _read_snapshot(snapshot.resolve(), snapshot.stat().st_mtime_ns).copy()
+        if chemical_systems is not None:
+            df = restrict_to_chemical_systems(df, chemical_systems)
+    else:
+        raise SchemaError(f"unknown source {source!r}; use one of mp_offline, oqmd_offline, mp_api")
+    if custom is not None:
+        from constrict.sources.custom import merge_custom_entries
+
+        df = merge_custom_entries(df, custom)
+    return df
+
+
+def restrict_to_chemical_systems(df: pd.DataFrame, chemical_systems: Iterable[str]) -> pd.DataFrame:
+    """Rows whose elements all lie inside at least one of the chemical systems.
+
+    e_above_hull_ev is unchanged: a row's hull involves only its own
+    subsystems, which the restriction keeps whole.
+    """
+    from constrict.sources.mp_api import normalize_chemical_system
+
+    systems = [set(normalize_chemical_system(c).split("-")) for c in chemical_systems]
+    keep = df["elements"].map(lambda els: any(set(els) <= s for s in systems))
+    return df[keep].reset_index(drop=True)

@@ -79,16 +79,25 @@ def _expand_fields(df: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([df.drop(columns=["_fields", "reduced_formula"]), fields], axis=1)
 
 
-def read_structure_volumes(raw_dir: str | Path) -> pd.DataFrame:
-    """MP structure volumes without GNoME ids, with cell and reduced keys."""
-    vol = read_csv(Path(raw_dir) / MP_FILES["volumes"])
-    number = vol["material_id"].str.extract(r"^mp-(\d+)$")[0].astype("float")
-    vol = vol[~(number >= GNOME_FIRST_ID)]
+@cache
+def _volumes_file(raw_dir: Path) -> pd.DataFrame:
+    return read_csv(raw_dir / MP_FILES["volumes"])
+
+
+def read_structure_volumes(raw_dir: str | Path, *, include_gnome: bool = False) -> pd.DataFrame:
+    """MP structure volumes with cell and reduced keys (GNoME ids left out by default)."""
+    vol = _volumes_file(Path(raw_dir))
+    if not include_gnome:
+        number = vol["material_id"].str.extract(r"^mp-(\d+)$")[0].astype("float")
+        vol = vol[~(number >= GNOME_FIRST_ID)]
     return _with_keys(vol, "formula_sum")
 
 
-def mp_elemental_references(raw_dir: str | Path, volumes: pd.DataFrame) -> pd.DataFrame:
+def mp_elemental_references(raw_dir: str | Path) -> pd.DataFrame:
     """MP's elemental ground states (MP2020 references) with their volumes.
+
+    The structure is found by the reference's material_id, GNoME ids
+    included (C's reference, mp-2516584, is one).
 
     Returns
     -------
@@ -98,7 +107,7 @@ def mp_elemental_references(raw_dir: str | Path, volumes: pd.DataFrame) -> pd.Da
     """
     with gzip.open(Path(raw_dir) / MP_FILES["elemental_refs"], "rt") as fh:
         refs = json.load(fh)
-    by_id = volumes.set_index("material_id")
+    by_id = _volumes_file(Path(raw_dir)).set_index("material_id")
     rows = []
     for element, entry in sorted(refs.items()):
         mpid = entry["data"]["material_id"]
@@ -176,8 +185,8 @@ def _elemental_rows(df: pd.DataFrame, refs: pd.DataFrame, source: str, rule: str
     material_id and volume); a median over elemental polymorphs would mix
     in high-pressure phases (H spreads by a factor 4). A row of the energy
     data at 0 keeps its band gap. Where the reference structure has no
-    volume (C: its reference is a GNoME id), the energy data's own row at 0
-    stays with its volume rule. An elemental row below 0 means the energies
+    volume, the energy data's own row at 0
+    stays with its volume rule (never needed with the current raw files). An elemental row below 0 means the energies
     are not formation energies and stops the build. Compositions with an
     element that has neither are dropped and counted.
     """
@@ -242,7 +251,7 @@ def _build_mp(raw_dir: Path, source: str) -> tuple[pd.DataFrame, dict]:
         energy_per_atom_ev=lambda d: d["target"],
         source=source,
     )
-    refs = mp_elemental_references(raw_dir, volumes)
+    refs = mp_elemental_references(raw_dir)
     df = _elemental_rows(gs, refs, source, "elemental_reference", counts)
     return df, counts
 
@@ -270,7 +279,7 @@ def _build_oqmd(raw_dir: Path, source: str) -> tuple[pd.DataFrame, dict]:
         n_polymorphs=1,
         volume_spread=0.0,
     )
-    refs = mp_elemental_references(raw_dir, read_structure_volumes(raw_dir))
+    refs = mp_elemental_references(raw_dir)
     df = _elemental_rows(gs, refs, source, "mp_elemental_reference", counts)
     return df, counts
 
