@@ -88,13 +88,21 @@ def test_campaign_outputs(first):
 
 
 def test_rerun_is_byte_identical_with_a_dask_cluster(first, repo_root, tmp_path):
-    """Same config in a fresh directory, shards on two Dask worker processes: same bytes."""
+    """Fresh directory, one big shard on a two-worker Dask cluster: the same bytes."""
     workdir, _ = first
-    proc = snakemake(repo_root, tmp_path, {**TINY, "threads": 2, "summary": {"enabled": False}})
+    proc = snakemake(repo_root, tmp_path, {**TINY, "threads": 2, "shard_size": 100, "summary": {"enabled": False}})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    for name in ("screen/screen.parquet", "screen/plan.parquet", "coatings.parquet"):
+    for name in ("screen/screen.parquet", "coatings.parquet", "entries.parquet"):
         assert filecmp.cmp(workdir / "results" / name, tmp_path / "results" / name, shallow=False), name
     assert "2 worker processes" in (tmp_path / "results" / "logs" / "screen_shard" / "0000.log").read_text()
+
+
+def test_same_config_gives_the_same_plan_bytes(first, repo_root, tmp_path):
+    workdir, _ = first
+    proc = snakemake(repo_root, tmp_path, TINY, "--until", "plan_shards")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    name = "screen/plan.parquet"
+    assert filecmp.cmp(workdir / "results" / name, tmp_path / "results" / name, shallow=False)
 
 
 def test_nothing_to_do_on_a_finished_run(first, repo_root):
@@ -109,8 +117,10 @@ def test_resume_recomputes_only_the_lost_shard(first, repo_root, tmp_path):
     reference = tmp_path / "screen.parquet"
     reference.write_bytes((workdir / "results" / "screen" / "screen.parquet").read_bytes())
     before = {p.name: p.stat().st_mtime_ns for p in shards.glob("*.parquet")}
-    # A shard killed mid-write leaves only its temp file (writes are atomic).
+    # A run killed while shard 0001 was writing: that shard left only its
+    # temp file (writes are atomic), and gather had not run.
     (shards / "0001.parquet").unlink()
+    (workdir / "results" / "screen" / "screen.parquet").unlink()
     (shards / ".0001.parquet.4242.tmp").write_bytes(b"partial")
     proc = snakemake(repo_root, workdir, TINY)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -95,24 +95,27 @@ _STRING_FIELDS = ["sei_composition", "sei_products", "products"]
 
 
 # ---------------------------------------------------------------- Parquet I/O
-def write_table(df: pd.DataFrame, path: str | Path, schema: pa.Schema) -> None:
+def write_table(df: pd.DataFrame, path: str | Path, schema: pa.Schema | None = None) -> None:
     """Write ``df`` to Parquet atomically and byte-reproducibly.
 
     Parameters
     ----------
     df : DataFrame
-        Must hold exactly the columns of ``schema``.
+        Must hold exactly the columns of ``schema`` (any order).
     path : str or Path
         Destination; a temp file beside it is renamed over it at the end, so a
         killed writer leaves no partial output.
-    schema : pyarrow.Schema
-        Column names, order and types.
+    schema : pyarrow.Schema, optional
+        Column names, order and types; None keeps the frame's own columns and
+        the types Arrow infers.
     """
-    missing = [n for n in schema.names if n not in df.columns]
-    extra = [c for c in df.columns if c not in schema.names]
-    if missing or extra:
-        raise SchemaError(f"table for {Path(path).name}: missing columns {missing}, unexpected {extra}")
-    table = pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+    if schema is not None:
+        missing = [n for n in schema.names if n not in df.columns]
+        extra = [c for c in df.columns if c not in schema.names]
+        if missing or extra:
+            raise SchemaError(f"table for {Path(path).name}: missing columns {missing}, unexpected {extra}")
+        df = df[schema.names]
+    table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
     table = table.replace_schema_metadata(None)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,8 @@ if __name__ == "__main__":
     import pandas as pd
 
     from constrict.coatings import select_coatings
-    from constrict.sources.schema import write_entries
+    from constrict.screen import write_table
 
     entries = pd.read_parquet(snakemake.input.entries)
     coatings = select_coatings(entries, **snakemake.params.selection, random_state=snakemake.params.random_state)
-    write_entries(coatings, snakemake.output[0])
+    write_table(coatings, snakemake.output[0])
