@@ -192,3 +192,16 @@ def test_write_plan_counts_skipped(entries_path, coatings, tmp_path):
     # No Si system among SYSTEMS, so LSPS is missing from these entries.
     assert skipped["electrolyte"].tolist() == ["Li10SiP2S12"]
     assert set(plan["electrolyte_label"]) == {"Li10GeP2S12", "Li7P3S11", "Na3PS4 (stand-in for Na7P3S11)"}
+
+
+def test_limit_coatings_is_seeded_and_respects_elements(snapshot_frame):
+    pool = snapshot_frame[(snapshot_frame["band_gap_ev"] > 0) & (snapshot_frame["e_above_hull_ev"] <= 1e-6)]
+    pool = pool.sort_values("entry_id").reset_index(drop=True)
+    a = screen.limit_coatings(pool, max_coatings=25, random_state=3)
+    b = screen.limit_coatings(pool, max_coatings=25, random_state=3)
+    c = screen.limit_coatings(pool, max_coatings=25, random_state=4)
+    assert len(a) == 25 and a["entry_id"].tolist() == b["entry_id"].tolist() != c["entry_id"].tolist()
+    assert a["entry_id"].is_monotonic_increasing
+    oxides = screen.limit_coatings(pool, allowed_elements=["Li", "O", "Zr", "La"])
+    assert len(oxides) > 3 and oxides["elements"].map(lambda els: set(els) <= {"Li", "O", "Zr", "La"}).all()
+    assert len(screen.limit_coatings(pool, max_coatings=10**6)) == len(pool)

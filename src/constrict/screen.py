@@ -185,6 +185,38 @@ def _element_of(reduced_formula: str) -> str:
     return Composition(reduced_formula).elements[0].symbol
 
 
+def limit_coatings(
+    coatings: pd.DataFrame,
+    *,
+    allowed_elements: Iterable[str] | None = None,
+    max_coatings: int | None = None,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """Narrow a coating selection: only some elements, and/or a seeded draw.
+
+    Parameters
+    ----------
+    coatings : DataFrame
+        Selected coatings (entry-table columns), sorted by entry_id.
+    allowed_elements : iterable of str, optional
+        Keep coatings made of these elements alone.
+    max_coatings : int, optional
+        Draw this many (without replacement, seeded) when more are left.
+    random_state : int
+        Seed of the draw.
+
+    Returns
+    -------
+    DataFrame
+        The kept rows, sorted by entry_id.
+    """
+    if allowed_elements is not None:
+        allowed = frozenset(allowed_elements)
+        coatings = coatings[coatings["elements"].map(lambda els: allowed.issuperset(els))]
+    if max_coatings is not None and len(coatings) > max_coatings:
+        coatings = coatings.sample(n=max_coatings, random_state=np.random.RandomState(random_state))
+    return coatings.sort_values("entry_id", kind="mergesort").reset_index(drop=True)
+
 def shard_id(index: int, n_shards: int) -> str:
     """Zero-padded shard id, at least 4 digits: ``shard_id(3, 40) == "0003"``."""
     return f"{index:0{max(4, len(str(max(n_shards - 1, 0))))}d}"

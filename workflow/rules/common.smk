@@ -3,13 +3,20 @@
 import os
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from constrict.config import check_config
+from constrict.config import validate_config
+from constrict.errors import ConfigError
 
-# Types, bounds and defaults: workflow/schemas/config.schema.yaml.
+# Types, bounds and defaults: workflow/schemas/config.schema.yaml. First our
+# own pass (one-line errors naming the key, plus checks the schema cannot
+# express), then Snakemake's validation of the same schema.
+try:
+    config.update(validate_config(config))
+except ConfigError as error:
+    raise WorkflowError(f"invalid config: {error}") from None
 validate(config, "../schemas/config.schema.yaml")
-check_config(config)
 
 REPO = Path(workflow.basedir)
 RESULTS = config["results_dir"].rstrip("/")

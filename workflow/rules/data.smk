@@ -25,12 +25,14 @@ rule build_snapshot:
         "../scripts/build_snapshot.py"
 
 
-# mp-api: download once into cache/ (needs MP_API_KEY); delete the cache to refetch.
+# mp-api: each chemical system is downloaded once into cache/mp_api/ (needs
+# MP_API_KEY); delete the cache to refetch.
 rule fetch_entries:
     output:
         repo_path("cache/mp_api_entries.parquet"),
     params:
         chemical_systems=SOURCE["chemical_systems"],
+        cache_dir=lambda wildcards, output: str(Path(output[0]).parent / "mp_api"),
     log:
         f"{LOGS}/fetch_entries.log",
     benchmark:
@@ -53,6 +55,7 @@ rule prepare_entries:
         f"{RESULTS}/entries.parquet",
     params:
         source=SOURCE["name"],
+        chemical_systems=SOURCE["chemical_systems"],
     log:
         f"{LOGS}/prepare_entries.log",
     threads: 1

@@ -1,4 +1,4 @@
-"""Snakemake adapter: fetch entries with mp-api into the Parquet cache."""
+"""Snakemake adapter: fetch entries with mp-api (cached per chemical system) into one table."""
 
 from constrict.screen import log_to
 
@@ -7,5 +7,6 @@ if __name__ == "__main__":
     from constrict.sources import load_entries
     from constrict.sources.schema import write_entries
 
-    entries = load_entries("mp_api", chemical_systems=snakemake.params.chemical_systems)
+    entries = load_entries("mp_api", chemical_systems=snakemake.params.chemical_systems,
+                           cache_dir=snakemake.params.cache_dir)
     write_entries(entries, snakemake.output[0])
