@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pymatgen.core import Composition
+from pymatgen.core import Composition, Element
 
 from constrict.errors import SchemaError, UnknownFormulaError
 
@@ -62,6 +62,9 @@ def parse_formula(formula: str) -> Composition:
             comp = Composition(str(formula).strip())
     except Exception as exc:  # pymatgen raises ValueError, KeyError, ...
         raise UnknownFormulaError(f"cannot parse formula {formula!r}: {exc}") from None
+    unknown = [getattr(el, "symbol", str(el)) for el in comp.elements if not isinstance(el, Element)]
+    if unknown:  # pymatgen reads unknown symbols as dummy species
+        raise UnknownFormulaError(f"cannot parse formula {formula!r}: {unknown[0]} is not an element")
     if comp.num_atoms <= 0 or any(amt < 0 for amt in comp.values()):
         raise UnknownFormulaError(f"formula {formula!r} has no atoms or negative amounts")
     return comp
@@ -109,13 +112,13 @@ def finalize_entries(df: pd.DataFrame) -> pd.DataFrame:
     for col, kind in ENTRY_COLUMNS.items():
         base = kind.rstrip("?")
         if base == "str":
-            out[col] = out[col].astype("string" if kind.endswith("?") else "str")
+            out[col] = out[col].astype("str")  # pandas' str dtype: missing values are NaN
         elif base == "int":
             out[col] = out[col].astype("int64")
         elif base == "float":
             out[col] = out[col].astype("float64")
         elif base == "list":
-            out[col] = out[col].map(lambda v: [str(x) for x in v])
+            out[col] = out[col].map(lambda v: [str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) else v)
     return out.sort_values("entry_id", kind="stable").reset_index(drop=True)
 
 
@@ -225,9 +228,7 @@ def read_entries(path: str | Path) -> pd.DataFrame:
         df = pq.read_table(path).to_pandas()
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
         raise SchemaError(f"cannot read {path} as Parquet ({type(exc).__name__}); rebuild or replace the file") from None
-    if "elements" in df.columns:
-        df["elements"] = df["elements"].map(lambda v: list(v) if v is not None else v)
     try:
-        return validate_entries(df)
-    except SchemaError as exc:
-        raise SchemaError(f"{path}: {exc}") from None
+        return validate_entries(finalize_entries(df))
+    except (SchemaError, ValueError, TypeError) as exc:
+        raise SchemaError(f"{path}: {str(exc).splitlines()[0]}") from None
