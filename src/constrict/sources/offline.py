@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 from functools import cache
 from pathlib import Path
 
@@ -328,9 +329,10 @@ def build_offline_snapshot(
     counts["on the hull (e_above_hull <= 1e-6 eV/atom)"] = int((df["e_above_hull_ev"] <= 1e-6).sum())
     out_path = Path(out_path) if out_path is not None else raw_dir.parent / f"{source}.parquet"
     write_entries(df, out_path)
+    counts["written to"] = str(out_path)
     for key, value in counts.items():
-        print(f"{source}: {key}: {value}")
-    print(f"{source}: wrote {out_path}")
+        print(f"{source}: {key}: {value}")  # the console, and the log below (Snakemake)
+        logging.getLogger(__name__).info("%s: %s: %s", source, key, value)
     df.attrs["build_counts"] = counts
     return df
 
