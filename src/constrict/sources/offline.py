@@ -152,8 +152,8 @@ def _assign_band_gaps(gs: pd.DataFrame, raw_dir: Path) -> pd.DataFrame:
     """Band-gap rule, in order (see docs/data.md).
 
     1. matbench_mp_gap, the one row with the same cell formula;
-    2. roost_mp_non_metals, the row with the same composition (one per
-       composition, MP's lowest-energy polymorph, gap > 0);
+    2. roost_mp_non_metals, the row with the same composition (it has one
+       row per composition, all with gap > 0);
     3. matbench_mp_gap, median over rows with the same cell formula;
     4. matbench_mp_gap, median over rows with the same reduced formula.
     """
