@@ -55,7 +55,8 @@ start_munge() {
         return 0  # a munged is already running (not ours): use it
     fi
     # munged writes its own pid file; --force tolerates a stale socket
-    munged --force --pid-file="$STATE_DIR/munged.pid"
+    munged --force --pid-file="$STATE_DIR/munged.pid" 2>>"$STATE_DIR/munged.err" \
+        || die "munged did not start: $(tail -1 "$STATE_DIR/munged.err")"
     touch "$STATE_DIR/munged.ours"
 }
 

@@ -88,7 +88,7 @@ mkdir -p "$WORK/slurm" "$WORK/local"
 # sacct fails without accounting storage, so job states come from squeue
 # (the cluster keeps finished jobs visible for MinJobAge = 600 s).
 if ! "$BIN/snakemake" "${CAMPAIGN[@]}" --directory "$WORK/slurm" --profile "$REPO/profiles/slurm" \
-    --slurm-status-command squeue --slurm-init-seconds-before-status-checks 5 \
+    --slurm-status-command squeue --slurm-init-seconds-before-status-checks 2 --seconds-between-status-checks 2 \
     --slurm-keep-successful-logs --jobs 4 --latency-wait 5 --retries 0 \
     >"$WORK/slurm.log" 2>&1; then
     tail -40 "$WORK/slurm.log"
