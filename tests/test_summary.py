@@ -134,6 +134,19 @@ def test_correlation_by_hand():
     assert math.isnan(by_element.loc["Li", "pearson_r"])  # no variance
     assert "S" not in by_element.index  # only in the inf row
     assert by_element.loc["O", "n_present"] == 2
+    assert by_element.loc["O", "spearman_r"] == pytest.approx(-1.0)
+
+
+def test_spearman_resists_an_outlier():
+    # monotone but with one huge Kcrit: ranks give -1, Pearson much less
+    fractions_o = [0.0, 0.1, 0.2, 0.3]
+    kcrit = [1000.0, 3.0, 2.0, 1.0]
+    rows = [_row(f"c{i}", k, k, sei={"O": f, "S": 1 - f}) for i, (f, k) in enumerate(zip(fractions_o, kcrit))]
+    corr = element_kcrit_correlation(pd.DataFrame(rows), voltage_v=4.0, convention="ion_metal", min_rows=3)
+    o = corr.set_index("element").loc["O"]
+    assert o.spearman_r == pytest.approx(-1.0)
+    assert o.pearson_r == pytest.approx(np.corrcoef(fractions_o, kcrit)[0, 1])
+    assert o.pearson_r > -0.8
 
 
 def test_read_screen_errors(tmp_path, screen):
@@ -152,7 +165,8 @@ def test_summarise_writes_tables_and_figures(tmp_path, screen, capsys):
     stats = pd.read_csv(written["kcrit_stats_tsv"], sep="\t")
     pd.testing.assert_frame_equal(stats, kcrit_stats(screen), check_exact=False, check_dtype=False)
     pd.testing.assert_frame_equal(pd.read_parquet(written["kcrit_stats_parquet"]), kcrit_stats(screen))
-    for name in ("kcrit_hist_Li7P3S11_ion_metal", "kcrit_hist_Li3PS4_ion_metal", "element_correlation_ion_metal"):
+    names = ("kcrit_hist_Li7P3S11_ion_metal", "kcrit_hist_Li3PS4_ion_metal", "element_correlation_ion_metal", "element_correlation_pearson_ion_metal")
+    for name in names:
         assert written[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert written[name].stat().st_size > 10_000
     assert "beside the paper" in capsys.readouterr().out
@@ -168,4 +182,4 @@ def test_cli_entry_point(tmp_path, screen):
     args = parser.parse_args([str(path), "--out-dir", str(tmp_path / "out"), "--voltage", "0"])
     assert run_summarise(args) == 0
     corr = pd.read_csv(tmp_path / "out" / "element_correlation_ion_metal.tsv", sep="\t")
-    assert list(corr.columns) == ["element", "n_present", "pearson_r"]
+    assert list(corr.columns) == ["element", "n_present", "pearson_r", "spearman_r"]

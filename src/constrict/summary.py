@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from constrict.errors import ConstrictError, SchemaError
 
@@ -234,11 +235,14 @@ def element_kcrit_correlation(
     quantity: str = "kcrit_gpa",
     min_rows: int = CORRELATION_MIN_ROWS,
 ) -> pd.DataFrame:
-    """Pearson correlation of each element's SEI fraction with Kcrit.
+    """Correlation of each element's SEI fraction with Kcrit.
 
     Pooled over every electrolyte (the paper's Fig. 3b pools LPS, LGPS,
     LSPS and NPS). Rows used: status ok, reacting, the given voltage and
-    convention, finite Kcrit (zeros included).
+    convention, finite Kcrit (zeros included). Two coefficients: Pearson's
+    r (the paper's) and Spearman's rank correlation (Pearson's r of the
+    ranks, ties averaged), which a few huge Kcrit values (near-zero strain)
+    cannot dominate.
 
     Parameters
     ----------
@@ -258,7 +262,7 @@ def element_kcrit_correlation(
     -------
     pandas.DataFrame
         Columns element, n_present (rows with a non-zero fraction),
-        pearson_r (NaN when undetermined), sorted by element.
+        pearson_r and spearman_r (NaN when undetermined), sorted by element.
     """
     check_columns(screen)
     mask = (
@@ -269,19 +273,21 @@ def element_kcrit_correlation(
         & np.isfinite(screen[quantity].to_numpy(dtype=float))
     )
     rows = screen.loc[mask]
-    columns = ["element", "n_present", "pearson_r"]
+    columns = ["element", "n_present", "pearson_r", "spearman_r"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
     fractions = element_fractions(rows["sei_composition"].tolist())
     kcrit_gpa = rows[quantity].to_numpy(dtype=float)
+    kcrit_rank = rankdata(kcrit_gpa)
     out = []
     for element in fractions.columns:
         x = fractions[element].to_numpy()
         n_present = int((x > 0).sum())
-        r = np.nan
+        pearson_r = spearman_r = np.nan
         if n_present >= min_rows and x.std() > 0 and kcrit_gpa.std() > 0:
-            r = float(np.corrcoef(x, kcrit_gpa)[0, 1])
-        out.append({"element": element, "n_present": n_present, "pearson_r": r})
+            pearson_r = float(np.corrcoef(x, kcrit_gpa)[0, 1])
+            spearman_r = float(np.corrcoef(rankdata(x), kcrit_rank)[0, 1])
+        out.append({"element": element, "n_present": n_present, "pearson_r": pearson_r, "spearman_r": spearman_r})
     return pd.DataFrame(out, columns=columns)
 
 
@@ -321,9 +327,12 @@ def summarise(
 
         - ``kcrit_stats.tsv`` and ``kcrit_stats.parquet``: :func:`kcrit_stats`;
         - ``paper_comparison.tsv``: :func:`paper_comparison` (may be empty);
-        - ``element_correlation_<convention>.tsv`` and ``.png``: Pearson r of
-          each element's SEI fraction with Kcrit at the correlation voltage,
-          pooled over electrolytes, on a periodic table;
+        - ``element_correlation_<convention>.tsv``: Pearson and Spearman
+          correlation of each element's SEI fraction with Kcrit at the
+          correlation voltage, pooled over electrolytes;
+        - ``element_correlation_<convention>.png`` (Spearman) and
+          ``element_correlation_pearson_<convention>.png`` (Pearson, as the
+          paper): the same on a periodic table;
         - ``kcrit_hist_<electrolyte>_<convention>.png``: Kcrit histograms,
           one panel per voltage.
     correlation_voltage_v : float
@@ -370,15 +379,19 @@ def summarise(
             written[f"{name}_tsv"] = out_dir / f"{name}.tsv"
             corr.to_csv(written[f"{name}_tsv"], sep="\t", index=False, float_format="%.6g")
             labels = ", ".join(sorted(screen["electrolyte_label"].unique()))
-            title = f"Pearson r of SEI element fraction with Kcrit at {voltage_v:g} V ({convention}; {labels})"
             by_element = corr.set_index("element")
-            written[name] = plots.periodic_table_heatmap(
-                by_element["pearson_r"],
-                out_dir / f"{name}.png",
-                title=title,
-                n_present=by_element["n_present"],
-                label="Pearson r (red: more of the element, lower Kcrit)",
-            )
+            for coefficient, png in (("spearman", name), ("pearson", f"element_correlation_pearson_{convention}")):
+                title = (
+                    f"{coefficient.capitalize()} correlation of SEI element fraction with Kcrit"
+                    f" at {voltage_v:g} V\n({convention}; {labels})"
+                )
+                written[png] = plots.periodic_table_heatmap(
+                    by_element[f"{coefficient}_r"],
+                    out_dir / f"{png}.png",
+                    title=title,
+                    n_present=by_element["n_present"],
+                    label=f"{coefficient.capitalize()} r (red: more of the element, lower Kcrit)",
+                )
     log.info("summary written to %s", out_dir)
     return written
 
