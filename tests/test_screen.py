@@ -2,7 +2,6 @@
 
 import filecmp
 import json
-import math
 
 import numpy as np
 import pandas as pd
@@ -51,7 +50,7 @@ def electrolytes(entries):
 @pytest.fixture(scope="module")
 def plan(coatings, electrolytes) -> pd.DataFrame:
     available, _ = electrolytes
-    return screen.plan_shards(coatings, available, shard_size=5)
+    return screen.plan_shards(coatings, available, shard_size=5, partition_size=2)
 
 
 def test_entries_within_is_exactly_the_subsystems(snapshot_frame, entries):
@@ -82,9 +81,13 @@ def test_plan_sorts_by_coating_system_and_cuts_padded_shards(plan, coatings, ele
     assert plan["pair_index"].tolist() == list(range(len(plan)))
     key = list(plan[screen.PLAN_SORT].itertuples(index=False, name=None))
     assert key == sorted(key)
-    n_shards = math.ceil(len(plan) / 5)
-    assert screen.shard_ids(plan) == [f"{i:04d}" for i in range(n_shards)]
-    assert plan.groupby("shard").size().max() == 5
+    ids = screen.shard_ids(plan)
+    assert ids == [f"{i:04d}" for i in range(len(ids))] and len(ids) >= 3
+    assert plan["shard"].is_monotonic_increasing and plan["partition"].is_monotonic_increasing
+    # Shards hold whole partitions and at most 5 pairs unless one partition is larger.
+    assert (plan.groupby("partition")["shard"].nunique() == 1).all()
+    largest_partition = plan.groupby("partition").size().max()
+    assert plan.groupby("shard").size().max() <= max(5, largest_partition)
     assert not plan.duplicated(["electrolyte", "coating_id"]).any()
     row = plan.iloc[0]
     coating = coatings.set_index("entry_id").loc[row["coating_id"]]
@@ -99,14 +102,27 @@ def test_shard_id_padding():
         screen.plan_shards(pd.DataFrame(), [], shard_size=0)
 
 
+def test_results_do_not_depend_on_the_layout(coatings, electrolytes, entries_path):
+    """Same partitions, other shard cut and scheduler: bit-identical numbers."""
+    available, _ = electrolytes
+    small = screen.plan_shards(coatings, available, shard_size=4, partition_size=3)
+    big = screen.plan_shards(coatings, available, shard_size=1000, partition_size=3)
+    assert small.drop(columns="shard").equals(big.drop(columns="shard"))
+    pieces = [screen.screen_pairs(group, entries_path, voltages_v=VOLTAGES_V, threads=1)
+              for _, group in small.groupby("shard")]
+    whole = screen.screen_pairs(big, entries_path, voltages_v=VOLTAGES_V, threads=2)
+    pd.testing.assert_frame_equal(screen.results_frame(pd.concat(pieces)), whole, check_exact=True)
+
+
 def test_partitions_keep_chemical_systems_whole(plan):
     assert plan["chemical_system"].nunique() < len(plan)  # some systems are shared
-    parts = screen.partition_pairs(plan, n_partitions=4)
-    assert [r["pair_index"] for p in parts for r in p] == plan["pair_index"].tolist()
-    owner = {}
-    for i, part in enumerate(parts):
-        for record in part:
-            assert owner.setdefault(record["chemical_system"], i) == i
+    assert (plan.groupby("chemical_system")["partition"].nunique() == 1).all()
+    sizes = plan.groupby("partition").size()
+    last = plan.groupby("partition")["chemical_system"].last()
+    first = plan.groupby("partition")["chemical_system"].first()
+    # A partition closes only at a system change once it holds >= 2 pairs.
+    assert (sizes.iloc[:-1] >= 2).all() and (last.iloc[:-1].to_numpy() != first.iloc[1:].to_numpy()).all()
+    np.testing.assert_array_equal(screen.partition_ids(["a", "a", "b", "c", "c", "c", "d"], 2), [0, 0, 1, 1, 1, 1, 2])
 
 
 def test_results_equal_direct_engine_calls(plan, entries_path, entries):
@@ -159,7 +175,7 @@ def test_shards_gather_byte_identical_and_sorted(plan, entries_path, tmp_path):
     pd.testing.assert_frame_equal(back, a)
     assert back.columns.tolist() == screen.RESULT_SCHEMA.names
     assert back.equals(back.sort_values(screen.RESULT_SORT, ignore_index=True))
-    assert len(back) == 3 * 5 * len(VOLTAGES_V)
+    assert len(back) == plan["shard"].isin(screen.shard_ids(plan)[:3]).sum() * len(VOLTAGES_V)
 
 
 def _plan_file(plan, tmp_path):

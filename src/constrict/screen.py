@@ -3,10 +3,14 @@
 A *pair* (an interface) is one electrolyte x one coating. The plan sorts the
 pairs by their combined chemical system (then the coating's system, the
 electrolyte, the coating id), so that pairs sharing hulls sit side by side,
-and cuts them into shards of ``shard_size`` pairs. A shard is one Snakemake job; inside it the
-pairs are split at chemical-system boundaries into partitions, evaluated by
-Dask (a local cluster of processes, or the synchronous scheduler for one
-thread). Each worker process builds the engine's ``EntrySet`` once.
+and cuts them into partitions of about ``PARTITION_PAIRS`` pairs at
+chemical-system boundaries, and the partitions into shards of at most
+``shard_size`` pairs. A shard is one Snakemake job; its partitions are
+evaluated by Dask (a local cluster of processes, or the synchronous
+scheduler for one thread). Each worker process builds the engine's
+``EntrySet`` once, and every partition starts from a pristine copy of it,
+so no result depends on which worker ran what before (the LP solver
+warm-starts from its last basis, which moves the last bits).
 
 Every table is Parquet, written atomically (temp file, then rename) and
 deterministically (fixed schema, sort order and row-group size, no pandas
@@ -15,9 +19,9 @@ metadata), so the same inputs give byte-identical files.
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
-import math
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -73,6 +77,7 @@ RESULT_SORT = ["electrolyte", "coating_id", "voltage_v"]
 PLAN_SCHEMA = pa.schema(
     [
         ("shard", pa.string()),
+        ("partition", pa.int64()),
         ("pair_index", pa.int64()),
         ("electrolyte", pa.string()),
         ("electrolyte_label", pa.string()),
@@ -83,7 +88,10 @@ PLAN_SCHEMA = pa.schema(
         ("chemical_system", pa.string()),
     ]
 )
-"""One row per pair; ``shard`` is the zero-padded shard id."""
+"""One row per pair; ``shard`` is the zero-padded shard id, ``partition`` the unit of Dask work."""
+
+PARTITION_PAIRS = 200
+"""Default target pairs per partition (cut at chemical-system boundaries)."""
 
 PLAN_SORT = ["chemical_system", "coating_chemical_system", "electrolyte", "coating_id"]
 """Evaluation order: pairs of one combined chemical system side by side."""
@@ -223,7 +231,11 @@ def shard_id(index: int, n_shards: int) -> str:
 
 
 def plan_shards(
-    coatings: pd.DataFrame, electrolytes: Sequence[dict[str, Any]], *, shard_size: int
+    coatings: pd.DataFrame,
+    electrolytes: Sequence[dict[str, Any]],
+    *,
+    shard_size: int,
+    partition_size: int = PARTITION_PAIRS,
 ) -> pd.DataFrame:
     """Every electrolyte x coating pair, sorted by chemical system (``PLAN_SORT``) and cut into shards.
 
@@ -235,7 +247,11 @@ def plan_shards(
     electrolytes : sequence of dict
         Available electrolytes from :func:`resolve_electrolytes`.
     shard_size : int
-        Pairs per shard (> 0).
+        Most pairs per shard (> 0); a shard holds whole partitions, so one
+        partition larger than this makes a larger shard.
+    partition_size : int
+        Target pairs per partition (> 0), the unit of Dask work and of a
+        fresh engine state.
 
     Returns
     -------
@@ -244,8 +260,8 @@ def plan_shards(
         coating with the electrolyte's own composition is left out (no
         interface with itself).
     """
-    if shard_size < 1:
-        raise ConstrictError(f"shard_size must be >= 1, got {shard_size}")
+    if shard_size < 1 or partition_size < 1:
+        raise ConstrictError(f"shard_size and partition_size must be >= 1, got {shard_size}, {partition_size}")
     rows = []
     for electrolyte in electrolytes:
         same = coatings["reduced_formula"] == electrolyte["reduced_formula"]
@@ -262,13 +278,49 @@ def plan_shards(
                 "coating_chemical_system": coating.chemical_system,
                 "chemical_system": "-".join(sorted(own | set(coating.elements))),
             })
-    plan = pd.DataFrame(rows, columns=[c for c in PLAN_SCHEMA.names if c not in ("shard", "pair_index")])
+    plan = pd.DataFrame(rows, columns=[c for c in PLAN_SCHEMA.names if c not in ("shard", "partition", "pair_index")])
     plan = plan.sort_values(PLAN_SORT, kind="mergesort")
     plan = plan.reset_index(drop=True)
-    n_shards = math.ceil(len(plan) / shard_size)
+    partition = partition_ids(plan["chemical_system"].tolist(), partition_size)
+    shard = _shards_of_partitions(np.bincount(partition) if len(plan) else np.array([], int), shard_size)
+    n_shards = int(shard.max()) + 1 if len(shard) else 0
     plan.insert(0, "pair_index", np.arange(len(plan), dtype=np.int64))
-    plan.insert(0, "shard", [shard_id(i // shard_size, n_shards) for i in range(len(plan))])
+    plan.insert(0, "partition", partition)
+    plan.insert(0, "shard", [shard_id(int(i), n_shards) for i in shard[partition]])
     return plan
+
+
+def partition_ids(chemical_systems: Sequence[str], target: int) -> np.ndarray:
+    """Partition id of each pair (in plan order): chunks of >= ``target`` pairs cut where the system changes.
+
+    Pairs of one combined chemical system stay in one partition, so the
+    engine's per-system caches serve them all; a partition is never cut
+    inside a system, so it may exceed ``target`` by the size of one system.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_pairs,)
+    """
+    ids = np.zeros(len(chemical_systems), dtype=np.int64)
+    current = count = 0
+    for i, system in enumerate(chemical_systems):
+        if i and system != chemical_systems[i - 1] and count >= target:
+            current, count = current + 1, 0
+        ids[i] = current
+        count += 1
+    return ids
+
+
+def _shards_of_partitions(partition_sizes: np.ndarray, shard_size: int) -> np.ndarray:
+    """Shard of each partition: whole partitions, a new shard before exceeding ``shard_size`` pairs."""
+    shard = np.zeros(len(partition_sizes), dtype=np.int64)
+    current = filled = 0
+    for i, size in enumerate(partition_sizes):
+        if filled and filled + size > shard_size:
+            current, filled = current + 1, 0
+        shard[i] = current
+        filled += size
+    return shard
 
 
 def shard_ids(plan: pd.DataFrame | str | Path) -> list[str]:
@@ -287,6 +339,7 @@ def write_plan(
     plan_path: str | Path,
     skipped_path: str | Path,
     shard_size: int,
+    partition_size: int = PARTITION_PAIRS,
 ) -> pd.DataFrame:
     """Resolve the electrolytes, plan the shards, write the plan and the skipped list.
 
@@ -297,12 +350,13 @@ def write_plan(
     entries = pd.read_parquet(entries_path, columns=["reduced_formula", "nelements"])
     coatings = pd.read_parquet(coatings_path, columns=["entry_id", "reduced_formula", "chemical_system", "elements"])
     available, skipped = resolve_electrolytes(entries, electrolytes)
-    plan = plan_shards(coatings, available, shard_size=shard_size)
+    plan = plan_shards(coatings, available, shard_size=shard_size, partition_size=partition_size)
     write_table(plan, plan_path, PLAN_SCHEMA)
     Path(skipped_path).parent.mkdir(parents=True, exist_ok=True)
     skipped.to_csv(skipped_path, sep="\t", index=False)
-    log.info("plan: %d coatings x %d electrolytes = %d interfaces in %d shards of <= %d; %d electrolytes skipped",
-             len(coatings), len(available), len(plan), plan["shard"].nunique(), shard_size, len(skipped))
+    log.info("plan: %d coatings x %d electrolytes = %d interfaces in %d shards (%d partitions); "
+             "%d electrolytes skipped", len(coatings), len(available), len(plan), plan["shard"].nunique(),
+             plan["partition"].nunique(), len(skipped))
     return plan
 
 # ------------------------------------------------------------------ evaluate
@@ -387,8 +441,8 @@ def evaluate_pairs(
         Reaction-strain convention.
     chemical_systems : tuple of str, optional
         The combined systems of the whole shard (sorted); the EntrySet is
-        built over the entries inside them (:func:`entries_within`) and
-        reused by every partition of the shard. None = the whole table.
+        built over the entries inside them (:func:`entries_within`) once
+        per process; each call works on a fresh copy. None = the whole table.
 
     Returns
     -------
@@ -397,7 +451,8 @@ def evaluate_pairs(
     """
     from constrict.evaluate import evaluate_interface
 
-    entry_set = _entry_set(entries_path, chemical_systems)
+    # A pristine copy per partition: results never depend on earlier work.
+    entry_set = copy.deepcopy(_entry_set(entries_path, chemical_systems))
     rows: list[dict] = []
     for pair in pairs:
         try:
@@ -414,26 +469,6 @@ def evaluate_pairs(
             result = _error_rows(pair, voltages_v, convention, exc)
         rows.extend(result)
     return rows
-
-
-def partition_pairs(pairs: pd.DataFrame, n_partitions: int) -> list[list[dict]]:
-    """Cut pairs (in plan order) into about ``n_partitions`` chunks at chemical-system boundaries.
-
-    Pairs of one combined chemical system stay in one partition, so a
-    worker's per-system caches serve them all; a system larger than the
-    target size gets a partition of its own.
-    """
-    if pairs.empty:
-        return []
-    target = max(1, math.ceil(len(pairs) / max(1, n_partitions)))
-    records = pairs.to_dict("records")
-    partitions: list[list[dict]] = [[]]
-    for i, record in enumerate(records):
-        boundary = i == 0 or record["chemical_system"] != records[i - 1]["chemical_system"]
-        if boundary and len(partitions[-1]) >= target:
-            partitions.append([])
-        partitions[-1].append(record)
-    return partitions
 
 
 class _Progress:
@@ -495,7 +530,7 @@ def screen_pairs(
     entries_path = str(Path(entries_path).resolve())
     voltages_v = [float(v) for v in voltages_v]
     threads = max(1, int(threads))
-    partitions = partition_pairs(pairs, n_partitions=8 * threads)
+    partitions = [group.to_dict("records") for _, group in pairs.groupby("partition", sort=True)]
     systems = tuple(sorted(pairs["chemical_system"].unique()))
     progress = _Progress(len(pairs), label)
     log.info("%s: %d interfaces x %d voltages in %d partitions on %d %s", label, len(pairs),

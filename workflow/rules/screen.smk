@@ -32,6 +32,7 @@ checkpoint plan_shards:
     params:
         electrolytes=config["electrolytes"],
         shard_size=config["shard_size"],
+        partition_size=config["partition_size"],
     log:
         f"{LOGS}/plan_shards.log",
     threads: 1
