@@ -7,8 +7,10 @@ data/ from the repository, and writes results/, logs and .snakemake/ there.
 import filecmp
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
@@ -38,16 +40,20 @@ TINY = {
 }
 
 
-def snakemake(repo_root, workdir, config, *extra):
-    """Run the workflow in ``workdir`` with ``config``; returns the CompletedProcess."""
+def snakemake_cmd(repo_root, workdir, config, *extra):
+    """The command that runs the workflow in ``workdir`` with ``config`` (written there)."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(repo_root / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(config_path),
-           "--profile", str(repo_root / "profiles" / "local"), "--cores", "2", *extra]
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env, check=False)
+    return [sys.executable, "-m", "snakemake", "--snakefile", str(repo_root / "Snakefile"),
+            "--directory", str(workdir), "--configfile", str(config_path),
+            "--profile", str(repo_root / "profiles" / "local"), "--cores", "2", *extra]
+
+
+def snakemake(repo_root, workdir, config, *extra):
+    """Run the workflow in ``workdir`` with ``config``; returns the CompletedProcess."""
+    cmd = snakemake_cmd(repo_root, workdir, config, *extra)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
 
 
 def ran(proc, rule):
@@ -130,6 +136,44 @@ def test_resume_recomputes_only_the_lost_shard(first, repo_root, tmp_path):
     after = {p.name: p.stat().st_mtime_ns for p in shards.glob("*.parquet")}
     assert {k for k in after if after[k] != before[k]} == {"0001.parquet"}
     assert filecmp.cmp(reference, workdir / "results" / "screen" / "screen.parquet", shallow=False)
+
+
+def test_killed_run_resumes_with_only_the_unfinished_shards(first, repo_root, tmp_path):
+    """Interrupt a run once its first shard is recorded as finished; the rerun keeps every finished shard."""
+    reference, _ = first
+    shards = tmp_path / "results" / "screen" / "shards"
+    config = {**TINY, "threads": 2}  # slower shards (a Dask cluster each): a wider window to kill in
+    proc = subprocess.Popen(snakemake_cmd(repo_root, tmp_path, config), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not _recorded_shards(tmp_path) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: Snakemake stops its jobs and exits
+    proc.wait(timeout=120)
+    finished = {p.name: p.stat().st_mtime_ns for p in shards.glob("*.parquet")}
+    assert finished, "no shard was finished before the kill"
+    assert not (tmp_path / "results" / "screen" / "screen.parquet").exists()
+    rerun = snakemake(repo_root, tmp_path, config)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    n_shards = len(list(shards.glob("*.parquet")))
+    assert len(ran(rerun, "screen_shard")) == n_shards - len(finished)
+    assert all(shards.joinpath(name).stat().st_mtime_ns == t for name, t in finished.items())
+    assert filecmp.cmp(reference / "results" / "screen" / "screen.parquet",
+                       tmp_path / "results" / "screen" / "screen.parquet", shallow=False)
+
+
+def _recorded_shards(workdir):
+    """Shard outputs whose job Snakemake has recorded as finished (its metadata is written)."""
+    import base64
+
+    metadata = workdir / ".snakemake" / "metadata"
+    names = []
+    for path in metadata.glob("*") if metadata.is_dir() else []:
+        try:
+            names.append(base64.urlsafe_b64decode(path.name).decode())
+        except (ValueError, UnicodeDecodeError):
+            continue
+    return [n for n in names if "/shards/" in n]
 
 
 def test_fresh_clone_does_not_rebuild_the_snapshot(repo_root, snapshot_path, tmp_path):
