@@ -215,15 +215,16 @@ def kcrit_histograms(
         counts = kcrit_counts(at_v, quantity)
         values = finite_kcrit_gpa(at_v, quantity)
         drawn = values[values <= x_max_gpa]
-        ax.hist(drawn, bins=bins, color="#4c72b0", edgecolor="white", lw=0.4)
+        heights, _, _ = ax.hist(drawn, bins=bins, color="#4c72b0", edgecolor="white", lw=0.4)
+        # head room above the bars for the counts and the legend
+        ax.set_ylim(0, max(heights.max(initial=0), 1) * 1.7)
         if counts["n_finite"]:
             ax.axvline(counts["mean_gpa"], color="#c44e52", lw=1, label="mean")
             ax.axvline(counts["median_gpa"], color="#55a868", lw=1, ls="--", label="median")
-            ax.legend(loc="center right", fontsize=7, frameon=False)
+            ax.legend(loc="upper left", fontsize=7, frameon=False)
         ax.text(
             0.97, 0.97, _panel_text(counts, int((values > x_max_gpa).sum()), x_max_gpa),
             transform=ax.transAxes, ha="right", va="top", fontsize=7,
-            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
         )
         ax.set_title(f"{voltage_v:g} V", fontsize=10)
         ax.set_xlim(0, x_max_gpa)

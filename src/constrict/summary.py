@@ -357,6 +357,7 @@ def summarise(
     written["kcrit_stats_parquet"] = out_dir / "kcrit_stats.parquet"
     stats.to_parquet(written["kcrit_stats_parquet"], index=False)
     print(format_stats(stats))
+    log.info("Kcrit statistics:\n%s", format_stats(stats))
 
     comparison = paper_comparison(stats)
     written["paper_comparison"] = out_dir / "paper_comparison.tsv"
@@ -364,6 +365,7 @@ def summarise(
     if not comparison.empty:
         print("\nbeside the paper (GPa):")
         print(format_stats(comparison))
+        log.info("beside the paper (GPa):\n%s", format_stats(comparison))
 
     for (label, electrolyte, convention), group in screen.groupby(
         ["electrolyte_label", "electrolyte", "convention"], sort=True
