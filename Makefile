@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CORES  ?= 2
 CONFIG ?= config/config.yaml
 
-.PHONY: run test env snapshot quick lint slurm-test bench clean
+.PHONY: run test env snapshot quick lint slurm-test bench bench-campaign readme-numbers clean
 
 env: $(STAMP)
 
@@ -24,7 +24,7 @@ quick: $(STAMP)
 	$(BIN)/snakemake --profile profiles/local --configfile config/quick.yaml --cores $(CORES)
 
 snapshot: $(STAMP)
-	$(BIN)/snakemake --profile profiles/local --cores $(CORES) --forcerun build_snapshot data/mp_offline.parquet
+	$(BIN)/snakemake data/mp_offline.parquet --forcerun build_snapshot --profile profiles/local --configfile $(CONFIG) --cores $(CORES)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -38,6 +38,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_interfaces.py
+
+bench-campaign: $(STAMP)
+	$(BIN)/python benchmarks/bench_campaign.py --cores $(CORES)
+
+readme-numbers: $(STAMP)
+	$(BIN)/python benchmarks/readme_numbers.py
 
 clean:
 	rm -rf results logs .snakemake
