@@ -51,7 +51,7 @@ def load_entries(
     chemical_systems : iterable of str, optional
         Offline: keep only entries whose elements lie inside one of these
         systems (e.g. ``["Li-P-S"]`` keeps Li, P, S, Li2S, P2S5, Li3PS4...).
-        mp_api: the systems to fetch (required).
+        mp_api: the systems to fetch; None fetches all of Materials Project.
     cache_dir : str or Path, optional
         mp_api cache directory (default ``cache/mp_api``).
     rester_factory : callable, optional
@@ -66,7 +66,7 @@ def load_entries(
         from constrict.sources.mp_api import DEFAULT_CACHE_DIR, load_mp_api_entries
 
         df = load_mp_api_entries(
-            chemical_systems or [],
+            chemical_systems,
             cache_dir=cache_dir or DEFAULT_CACHE_DIR,
             rester_factory=rester_factory,
         )
