@@ -30,7 +30,8 @@ def test_shipped_configs_validate(repo_root, name):
 
 def test_paper_config_is_the_papers_campaign(repo_root):
     config = load_config(repo_root / "config" / "paper.yaml")
-    assert config["source"]["name"] == "mp_api"
+    assert config["source"] == {"name": "mp_api", "chemical_systems": None, "path": None, "custom_entries": None}
+    assert config["n_shards"] == 40
     assert {e["formula"]: e["working_ion"] for e in config["electrolytes"]} == {
         "Li10GeP2S12": "Li", "Li10SiP2S12": "Li", "Li7P3S11": "Li", "Na7P3S11": "Na"}
 
@@ -50,6 +51,9 @@ def test_paper_config_is_the_papers_campaign(repo_root):
         ({"electrolytes": [{"formula": "Li3PS4", "working_ion": "Na"}]}, "working_ion Na is not in Li3PS4"),
         ({"electrolytes": [{"formula": "Li3PS4", "working_ion": "Li"}] * 2}, "listed twice"),
         ({"shards": 3}, "'shards' was unexpected"),
+        ({"n_shards": 0}, "config.n_shards"),
+        ({"selection": {"exclude_elements": "none"}}, "config.selection.exclude_elements"),
+        ({"source": {"name": "mp_api"}}, "config.n_shards: required for source mp_api"),
     ],
 )
 def test_bad_config_is_one_clear_line(bad, where):
@@ -79,3 +83,21 @@ def test_file_errors_name_the_file(tmp_path):
     bad.write_text(yaml.safe_dump({"shard_size": -5}))
     with pytest.raises(ConfigError, match=r"bad.yaml: config.shard_size: -5 is less than"):
         load_config(bad)
+
+
+def test_selection_defaults_are_the_packages():
+    """One source of truth: the schema's selection defaults are constrict.coatings' own."""
+    from constrict import coatings
+
+    selection = load_config(None)["selection"]
+    assert selection["min_band_gap_ev"] == coatings.MIN_BAND_GAP_EV
+    assert selection["max_e_above_hull_ev"] == coatings.MAX_E_ABOVE_HULL_EV
+    assert selection["min_nelements"] == coatings.MIN_NELEMENTS
+    assert selection["exclude_elements"] == "default"  # = coatings.EXCLUDED_ELEMENTS, resolved in one place
+    assert validate_config({"selection": {"exclude_elements": ["Ar"]}})["selection"]["exclude_elements"] == ["Ar"]
+
+
+def test_mp_api_needs_n_shards_not_chemical_systems():
+    config = validate_config({"source": {"name": "mp_api"}, "n_shards": 12})
+    assert config["source"]["chemical_systems"] is None and config["n_shards"] == 12
+    assert validate_config({})["n_shards"] is None  # offline: counted when the workflow is planned

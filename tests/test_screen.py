@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from constrict import screen
@@ -50,7 +51,7 @@ def electrolytes(entries):
 @pytest.fixture(scope="module")
 def plan(coatings, electrolytes) -> pd.DataFrame:
     available, _ = electrolytes
-    return screen.plan_shards(coatings, available, shard_size=5, partition_size=2)
+    return screen.plan_shards(coatings, available, n_shards=4, partition_size=2)
 
 
 def test_entries_within_is_exactly_the_subsystems(snapshot_frame, entries):
@@ -81,13 +82,13 @@ def test_plan_sorts_by_coating_system_and_cuts_padded_shards(plan, coatings, ele
     assert plan["pair_index"].tolist() == list(range(len(plan)))
     key = list(plan[screen.PLAN_SORT].itertuples(index=False, name=None))
     assert key == sorted(key)
-    ids = screen.shard_ids(plan)
-    assert ids == [f"{i:04d}" for i in range(len(ids))] and len(ids) >= 3
+    assert screen.shard_ids(plan) == screen.all_shard_ids(4) == ["0000", "0001", "0002", "0003"]
     assert plan["shard"].is_monotonic_increasing and plan["partition"].is_monotonic_increasing
-    # Shards hold whole partitions and at most 5 pairs unless one partition is larger.
+    # Exactly 4 shards of whole partitions, balanced: sizes differ by at most one partition.
     assert (plan.groupby("partition")["shard"].nunique() == 1).all()
     largest_partition = plan.groupby("partition").size().max()
-    assert plan.groupby("shard").size().max() <= max(5, largest_partition)
+    sizes = plan.groupby("shard").size()
+    assert sizes.max() - sizes.min() <= largest_partition
     assert not plan.duplicated(["electrolyte", "coating_id"]).any()
     row = plan.iloc[0]
     coating = coatings.set_index("entry_id").loc[row["coating_id"]]
@@ -99,14 +100,64 @@ def test_shard_id_padding():
     assert screen.shard_id(3, 40) == "0003"
     assert screen.shard_id(12345, 20000) == "12345"
     with pytest.raises(ConstrictError):
-        screen.plan_shards(pd.DataFrame(), [], shard_size=0)
+        screen.plan_shards(pd.DataFrame(), [], n_shards=0)
+
+
+def test_partitions_spread_over_exactly_n_shards():
+    # Whole partitions in order, each shard non-empty, near total / n_shards pairs each.
+    sizes = [200, 210, 190, 205, 400, 200, 195, 200, 210, 190]
+    shard = screen.shards_of_partitions(sizes, 4)
+    assert shard.tolist() == [0, 0, 0, 1, 1, 2, 2, 3, 3, 3]
+    assert np.bincount(shard, weights=sizes).tolist() == [600, 605, 395, 600]
+    assert screen.shards_of_partitions(sizes, 4).tolist() == shard.tolist()  # deterministic
+    # One giant partition still leaves every shard a partition.
+    assert screen.shards_of_partitions([1, 1000, 1, 1], 4).tolist() == [0, 1, 2, 3]
+    assert screen.shards_of_partitions([1000, 1, 1, 1], 3).tolist() == [0, 1, 2, 2]
+    for n in range(1, 12):
+        got = screen.shards_of_partitions(sizes, n)
+        assert np.all(np.diff(got) >= 0) and got[0] == 0
+        assert len(set(got.tolist())) == min(n, len(sizes))
+    # Fewer partitions than shards: one each, the last shards empty.
+    assert screen.shards_of_partitions([5, 5], 4).tolist() == [0, 1]
+    assert screen.shards_of_partitions([], 3).tolist() == []
+    assert screen.n_shards_for(71_094, 2000) == 36 and screen.n_shards_for(0, 2000) == 1
+    assert screen.n_shards_for(4000, 2000) == 2
+
+
+def test_counted_interfaces_equal_the_plan(entries, coatings, electrolytes):
+    available, _ = electrolytes
+    plan = screen.plan_shards(coatings, available, n_shards=3)
+    assert screen.count_pairs(coatings, available) == len(plan)
+    config = load_config()
+    selection = {**config["selection"], "allowed_elements": ["Li", "Na", "P", "S", "O", "Zr"], "max_coatings": 6}
+    chosen = screen.campaign_coatings(entries, selection, random_state=2)
+    resolved, _ = screen.resolve_electrolytes(entries, config["electrolytes"])
+    counted = screen.count_interfaces(entries, electrolytes=config["electrolytes"], selection=selection,
+                                      random_state=2)
+    assert counted == len(screen.plan_shards(chosen, resolved, n_shards=2)) > 0
+
+
+def test_default_selection_is_the_package_default(snapshot_frame):
+    """exclude_elements: default = constrict.coatings.EXCLUDED_ELEMENTS; 17,774 coatings, 71,094 interfaces."""
+    from constrict.coatings import select_coatings
+
+    config = load_config()
+    assert config["selection"]["exclude_elements"] == "default"
+    chosen = screen.campaign_coatings(snapshot_frame, config["selection"], config["random_state"])
+    assert chosen["entry_id"].tolist() == select_coatings(snapshot_frame)["entry_id"].tolist()
+    assert len(chosen) == 17_774
+    none = screen.campaign_coatings(snapshot_frame, {**config["selection"], "exclude_elements": []})
+    assert len(none) > len(chosen)
+    counted = screen.count_interfaces(snapshot_frame, electrolytes=config["electrolytes"],
+                                      selection=config["selection"], random_state=config["random_state"])
+    assert counted == 71_094
 
 
 def test_results_do_not_depend_on_the_layout(coatings, electrolytes, entries_path):
     """Same partitions, other shard cut and scheduler: bit-identical numbers."""
     available, _ = electrolytes
-    small = screen.plan_shards(coatings, available, shard_size=4, partition_size=3)
-    big = screen.plan_shards(coatings, available, shard_size=1000, partition_size=3)
+    small = screen.plan_shards(coatings, available, n_shards=5, partition_size=3)
+    big = screen.plan_shards(coatings, available, n_shards=1, partition_size=3)
     assert small.drop(columns="shard").equals(big.drop(columns="shard"))
     pieces = [screen.screen_pairs(group, entries_path, voltages_v=VOLTAGES_V, threads=1)
               for _, group in small.groupby("shard")]
@@ -178,10 +229,10 @@ def test_shards_gather_byte_identical_and_sorted(plan, entries_path, tmp_path):
     assert len(back) == plan["shard"].isin(screen.shard_ids(plan)[:3]).sum() * len(VOLTAGES_V)
 
 
-def _plan_file(plan, tmp_path):
+def _plan_file(plan, tmp_path, n_shards=4):
     path = tmp_path / "plan.parquet"
     if not path.exists():
-        screen.write_table(plan, path, screen.PLAN_SCHEMA)
+        screen.write_table(plan, path, screen.PLAN_SCHEMA, metadata={"n_shards": str(n_shards)})
     return path
 
 
@@ -203,7 +254,8 @@ def test_write_plan_counts_skipped(entries_path, coatings, tmp_path):
     config = load_config()
     plan = screen.write_plan(entries_path, coatings_path, config["electrolytes"],
                              plan_path=tmp_path / "plan.parquet", skipped_path=tmp_path / "skipped.tsv",
-                             shard_size=7)
+                             n_shards=3, partition_size=5)
+    assert screen.plan_n_shards(tmp_path / "plan.parquet") == 3 and screen.shard_ids(plan) == ["0000", "0001", "0002"]
     skipped = pd.read_csv(tmp_path / "skipped.tsv", sep="\t")
     # No Si system among SYSTEMS, so LSPS is missing from these entries.
     assert skipped["electrolyte"].tolist() == ["Li10SiP2S12"]
@@ -221,3 +273,21 @@ def test_limit_coatings_is_seeded_and_respects_elements(snapshot_frame):
     oxides = screen.limit_coatings(pool, allowed_elements=["Li", "O", "Zr", "La"])
     assert len(oxides) > 3 and oxides["elements"].map(lambda els: set(els) <= {"Li", "O", "Zr", "La"}).all()
     assert len(screen.limit_coatings(pool, max_coatings=10**6)) == len(pool)
+
+
+def test_empty_shard_writes_an_empty_table(entries_path, coatings, electrolytes, tmp_path):
+    """More shards than partitions: the extra shards are empty Parquet files with the full schema."""
+    available, _ = electrolytes
+    plan = screen.plan_shards(coatings.head(2), available[:1], n_shards=3, partition_size=100)
+    assert screen.shard_ids(plan) == ["0000"]
+    path = _plan_file(plan, tmp_path, n_shards=3)
+    outs = [tmp_path / f"{s}.parquet" for s in screen.all_shard_ids(3)]
+    for shard, out in zip(screen.all_shard_ids(3), outs, strict=True):
+        screen.screen_shard(path, shard, entries_path, out, voltages_v=VOLTAGES_V)
+    empty = screen.read_results(outs[2])
+    assert empty.empty and pq.read_schema(outs[2]).equals(screen.RESULT_SCHEMA)
+    screen.gather(outs, tmp_path / "all.parquet")
+    screen.gather(outs[:1], tmp_path / "one.parquet")
+    assert filecmp.cmp(tmp_path / "all.parquet", tmp_path / "one.parquet", shallow=False)
+    with pytest.raises(ConstrictError, match="not in"):
+        screen.screen_shard(path, "0003", entries_path, tmp_path / "x.parquet", voltages_v=VOLTAGES_V)

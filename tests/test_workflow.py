@@ -5,6 +5,7 @@ data/ from the repository, and writes results/, logs and .snakemake/ there.
 """
 
 import filecmp
+import math
 import os
 import re
 import signal
@@ -50,10 +51,10 @@ def snakemake_cmd(repo_root, workdir, config, *extra):
             "--profile", str(repo_root / "profiles" / "local"), "--cores", "2", *extra]
 
 
-def snakemake(repo_root, workdir, config, *extra):
+def snakemake(repo_root, workdir, config, *extra, env=None):
     """Run the workflow in ``workdir`` with ``config``; returns the CompletedProcess."""
     cmd = snakemake_cmd(repo_root, workdir, config, *extra)
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, env=env)
 
 
 def ran(proc, rule):
@@ -88,6 +89,7 @@ def test_campaign_outputs(first):
     n_shards = len(list((results / "screen" / "shards").glob("*.parquet")))
     plan = pd.read_parquet(results / "screen" / "plan.parquet")
     assert n_shards == plan["shard"].nunique() == len(ran(proc, "screen_shard")) >= 3
+    assert n_shards == math.ceil(len(plan) / TINY["shard_size"])  # counted before the plan existed
     log = (results / "logs" / "screen_shard" / "0000.log").read_text()
     assert "interfaces/s" in log and "ETA" in log
     assert (results / "benchmarks" / "screen_shard" / "0000.tsv").is_file()
@@ -174,6 +176,47 @@ def _recorded_shards(workdir):
         except (ValueError, UnicodeDecodeError):
             continue
     return [n for n in names if "/shards/" in n]
+
+
+def test_dry_run_lists_every_shard_job(first, repo_root, tmp_path):
+    """The shard count is known when the DAG is built: ceil(interfaces / shard_size), or n_shards."""
+    reference, _ = first
+    plan = pd.read_parquet(reference / "results" / "screen" / "plan.parquet")
+    proc = snakemake(repo_root, tmp_path / "counted", TINY, "--dry-run")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert len(ran(proc, "screen_shard")) == plan["shard"].nunique() == math.ceil(len(plan) / TINY["shard_size"])
+    proc = snakemake(repo_root, tmp_path / "set", {**TINY, "n_shards": 7}, "--dry-run")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert len(ran(proc, "screen_shard")) == 7 and "shard=0006" in proc.stdout
+    assert not (tmp_path / "counted" / "results").exists()
+
+
+def test_mp_api_dry_run_needs_n_shards_only(repo_root, tmp_path):
+    """mp_api: no key and no network when planning, but n_shards must be set (one clear line)."""
+    env = {k: v for k, v in os.environ.items() if k != "MP_API_KEY"}
+    config = {"source": {"name": "mp_api", "chemical_systems": None}}
+    proc = snakemake(repo_root, tmp_path / "missing", config, "--dry-run", env=env)
+    assert proc.returncode != 0
+    lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "config.n_shards" in line]
+    assert len(lines) == 1 and "required for source mp_api" in lines[0], proc.stdout + proc.stderr
+    proc = snakemake(repo_root, tmp_path / "set", {**config, "n_shards": 5}, "--dry-run", env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert len(ran(proc, "fetch_entries")) == 1 and len(ran(proc, "screen_shard")) == 5
+
+
+def test_more_shards_than_partitions_gives_empty_shards(first, repo_root, tmp_path):
+    """Empty shards write empty tables with the full schema; the gathered screen is unchanged."""
+    reference, _ = first
+    config = {**TINY, "partition_size": 100, "n_shards": 3, "summary": {"enabled": False}}
+    proc = snakemake(repo_root, tmp_path, config)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    shards = sorted((tmp_path / "results" / "screen" / "shards").glob("*.parquet"))
+    assert [p.name for p in shards] == ["0000.parquet", "0001.parquet", "0002.parquet"]
+    assert [len(pd.read_parquet(p)) for p in shards[1:]] == [0, 0]
+    assert pd.read_parquet(shards[2]).columns.tolist() == RESULT_SCHEMA.names
+    gathered = pd.read_parquet(tmp_path / "results" / "screen" / "screen.parquet")
+    expected = pd.read_parquet(reference / "results" / "screen" / "screen.parquet")
+    assert len(gathered) == len(expected)
 
 
 def test_fresh_clone_does_not_rebuild_the_snapshot(repo_root, snapshot_path, tmp_path):

@@ -87,13 +87,19 @@ def validate_config(config: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def check_config(config: dict[str, Any]) -> None:
-    """Checks the schema cannot express: electrolytes unique, each holding its working ion.
+    """Checks the schema cannot express: electrolytes unique, each holding its working ion; n_shards for mp_api.
 
     Raises
     ------
     ConfigError
-        One line naming the electrolyte and the fix.
+        One line naming the key and the fix.
     """
+    if config["source"]["name"] == "mp_api" and config["n_shards"] is None:
+        raise ConfigError(
+            "config.n_shards: required for source mp_api (its entries are fetched only when the workflow runs, "
+            "so the interfaces cannot be counted beforehand); set it, e.g. n_shards: 40 for ~80,000 interfaces "
+            "at shard_size 2000"
+        )
     electrolytes = config["electrolytes"]
     formulas = [e["formula"] for e in electrolytes]
     duplicates = sorted({f for f in formulas if formulas.count(f) > 1})

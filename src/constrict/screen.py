@@ -4,8 +4,11 @@ A *pair* (an interface) is one electrolyte x one coating. The plan sorts the
 pairs by their combined chemical system (then the coating's system, the
 electrolyte, the coating id), so that pairs sharing hulls sit side by side,
 and cuts them into partitions of about ``PARTITION_PAIRS`` pairs at
-chemical-system boundaries, and the partitions into shards of at most
-``shard_size`` pairs. A shard is one Snakemake job; its partitions are
+chemical-system boundaries, and the partitions (whole, in plan order) into a
+fixed number of shards balanced by pair count. The shard count is known
+before the plan is built (:func:`n_shards_for` of :func:`count_interfaces`,
+or set), so the workflow's DAG lists every shard job up front. A shard is
+one Snakemake job; its partitions are
 evaluated by Dask (a local cluster of processes, or the synchronous
 scheduler for one thread). Each worker process builds the engine's
 ``EntrySet`` once, and every partition starts from a pristine copy of it,
@@ -103,7 +106,9 @@ _STRING_FIELDS = ["sei_composition", "sei_products", "products"]
 
 
 # ---------------------------------------------------------------- Parquet I/O
-def write_table(df: pd.DataFrame, path: str | Path, schema: pa.Schema | None = None) -> None:
+def write_table(
+    df: pd.DataFrame, path: str | Path, schema: pa.Schema | None = None, metadata: dict[str, str] | None = None
+) -> None:
     """Write ``df`` to Parquet atomically and byte-reproducibly.
 
     Parameters
@@ -116,6 +121,9 @@ def write_table(df: pd.DataFrame, path: str | Path, schema: pa.Schema | None = N
     schema : pyarrow.Schema, optional
         Column names, order and types; None keeps the frame's own columns and
         the types Arrow infers.
+    metadata : dict of str, optional
+        Key-value metadata stored in the file's schema (in place of pandas'
+        own, which is always dropped).
     """
     if schema is not None:
         missing = [n for n in schema.names if n not in df.columns]
@@ -124,7 +132,7 @@ def write_table(df: pd.DataFrame, path: str | Path, schema: pa.Schema | None = N
             raise SchemaError(f"table for {Path(path).name}: missing columns {missing}, unexpected {extra}")
         df = df[schema.names]
     table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
-    table = table.replace_schema_metadata(None)
+    table = table.replace_schema_metadata(dict(sorted(metadata.items())) if metadata else None)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -225,6 +233,89 @@ def limit_coatings(
         coatings = coatings.sample(n=max_coatings, random_state=np.random.RandomState(random_state))
     return coatings.sort_values("entry_id", kind="mergesort").reset_index(drop=True)
 
+
+def campaign_coatings(entries: pd.DataFrame, selection: dict[str, Any], random_state: int = 0) -> pd.DataFrame:
+    """The coatings of a campaign: the config's ``selection`` block applied to an entry table.
+
+    :func:`constrict.coatings.select_coatings` with the band-gap, hull and
+    element keys, then :func:`limit_coatings` (``allowed_elements``,
+    ``max_coatings``). ``exclude_elements: "default"`` (or left out) keeps
+    the package default, ``constrict.coatings.EXCLUDED_ELEMENTS``.
+
+    Parameters
+    ----------
+    entries : DataFrame
+        Entry table (docs/schema.md).
+    selection : dict
+        The config's ``selection`` block (validated, defaults filled).
+    random_state : int
+        Seed of the ``max_coatings`` draw.
+
+    Returns
+    -------
+    DataFrame
+        The coatings (entry-table columns), sorted by entry_id.
+    """
+    from constrict.coatings import select_coatings
+
+    selection = dict(selection)
+    limits = {key: selection.pop(key, None) for key in ("allowed_elements", "max_coatings")}
+    if selection.get("exclude_elements", "default") == "default":
+        selection.pop("exclude_elements", None)
+    coatings = select_coatings(entries, **selection)
+    log.info("selected %d coatings of %d entries with %s", len(coatings), len(entries), selection)
+    coatings = limit_coatings(coatings, **limits, random_state=random_state)
+    log.info("kept %d coatings with %s (random_state %d)", len(coatings), limits, random_state)
+    return coatings
+
+
+def _self_pair(coatings: pd.DataFrame, electrolyte: dict[str, Any]) -> pd.Series:
+    """Coatings with the electrolyte's own composition (no interface with itself)."""
+    return coatings["reduced_formula"] == electrolyte["reduced_formula"]
+
+
+def count_pairs(coatings: pd.DataFrame, electrolytes: Sequence[dict[str, Any]]) -> int:
+    """Pairs :func:`plan_shards` makes of these coatings and available electrolytes (self-pairs left out)."""
+    return sum(len(coatings) - int(_self_pair(coatings, e).sum()) for e in electrolytes)
+
+
+def count_interfaces(
+    entries: pd.DataFrame,
+    *,
+    electrolytes: Sequence[dict[str, Any]],
+    selection: dict[str, Any],
+    random_state: int = 0,
+) -> int:
+    """Interfaces a campaign will screen, without building its plan.
+
+    The same steps as the workflow (:func:`campaign_coatings`,
+    :func:`resolve_electrolytes`, :func:`count_pairs`), so the count equals
+    the length of the plan built from the same entry table.
+
+    Parameters
+    ----------
+    entries : DataFrame
+        The campaign's entry table.
+    electrolytes : sequence of dict
+        Config items (``formula``, ``working_ion``, ``stand_in_for``);
+        those missing from the data count for nothing.
+    selection : dict
+        The config's ``selection`` block.
+    random_state : int
+        The campaign's seed.
+    """
+    coatings = campaign_coatings(entries, selection, random_state)
+    available, _ = resolve_electrolytes(entries, electrolytes)
+    return count_pairs(coatings, available)
+
+
+def n_shards_for(n_pairs: int, shard_size: int) -> int:
+    """Shards of about ``shard_size`` pairs for ``n_pairs`` pairs: ``ceil(n_pairs / shard_size)``, at least 1."""
+    if shard_size < 1:
+        raise ConstrictError(f"shard_size must be >= 1, got {shard_size}")
+    return max(1, -(-int(n_pairs) // int(shard_size)))
+
+
 def shard_id(index: int, n_shards: int) -> str:
     """Zero-padded shard id, at least 4 digits: ``shard_id(3, 40) == "0003"``."""
     return f"{index:0{max(4, len(str(max(n_shards - 1, 0))))}d}"
@@ -234,7 +325,7 @@ def plan_shards(
     coatings: pd.DataFrame,
     electrolytes: Sequence[dict[str, Any]],
     *,
-    shard_size: int,
+    n_shards: int,
     partition_size: int = PARTITION_PAIRS,
 ) -> pd.DataFrame:
     """Every electrolyte x coating pair, sorted by chemical system (``PLAN_SORT``) and cut into shards.
@@ -246,9 +337,11 @@ def plan_shards(
         chemical_system, elements are used).
     electrolytes : sequence of dict
         Available electrolytes from :func:`resolve_electrolytes`.
-    shard_size : int
-        Most pairs per shard (> 0); a shard holds whole partitions, so one
-        partition larger than this makes a larger shard.
+    n_shards : int
+        Number of shards (>= 1). Whole partitions, in plan order, are
+        spread over exactly this many shards, balanced by pair count
+        (:func:`shards_of_partitions`); a shard is empty only when there are
+        fewer partitions than shards.
     partition_size : int
         Target pairs per partition (> 0), the unit of Dask work and of a
         fresh engine state.
@@ -256,15 +349,16 @@ def plan_shards(
     Returns
     -------
     DataFrame
-        Columns of ``PLAN_SCHEMA``, one row per pair, in evaluation order. A
-        coating with the electrolyte's own composition is left out (no
-        interface with itself).
+        Columns of ``PLAN_SCHEMA``, one row per pair, in evaluation order
+        (:func:`count_pairs` rows). A coating with the electrolyte's own
+        composition is left out (no interface with itself). Shard ids are
+        ``shard_id(i, n_shards)``; empty shards have no rows.
     """
-    if shard_size < 1 or partition_size < 1:
-        raise ConstrictError(f"shard_size and partition_size must be >= 1, got {shard_size}, {partition_size}")
+    if n_shards < 1 or partition_size < 1:
+        raise ConstrictError(f"n_shards and partition_size must be >= 1, got {n_shards}, {partition_size}")
     rows = []
     for electrolyte in electrolytes:
-        same = coatings["reduced_formula"] == electrolyte["reduced_formula"]
+        same = _self_pair(coatings, electrolyte)
         if same.any():
             log.info("%s is itself a selected coating; its self-pair is left out", electrolyte["label"])
         own = set(electrolyte["elements"])
@@ -282,8 +376,7 @@ def plan_shards(
     plan = plan.sort_values(PLAN_SORT, kind="mergesort")
     plan = plan.reset_index(drop=True)
     partition = partition_ids(plan["chemical_system"].tolist(), partition_size)
-    shard = _shards_of_partitions(np.bincount(partition) if len(plan) else np.array([], int), shard_size)
-    n_shards = int(shard.max()) + 1 if len(shard) else 0
+    shard = shards_of_partitions(np.bincount(partition) if len(plan) else np.array([], int), n_shards)
     plan.insert(0, "pair_index", np.arange(len(plan), dtype=np.int64))
     plan.insert(0, "partition", partition)
     plan.insert(0, "shard", [shard_id(int(i), n_shards) for i in shard[partition]])
@@ -311,23 +404,68 @@ def partition_ids(chemical_systems: Sequence[str], target: int) -> np.ndarray:
     return ids
 
 
-def _shards_of_partitions(partition_sizes: np.ndarray, shard_size: int) -> np.ndarray:
-    """Shard of each partition: whole partitions, a new shard before exceeding ``shard_size`` pairs."""
-    shard = np.zeros(len(partition_sizes), dtype=np.int64)
-    current = filled = 0
-    for i, size in enumerate(partition_sizes):
-        if filled and filled + size > shard_size:
-            current, filled = current + 1, 0
-        shard[i] = current
-        filled += size
+def shards_of_partitions(partition_sizes: Sequence[int], n_shards: int) -> np.ndarray:
+    """Shard of each partition: whole partitions, in order, over ``n_shards`` shards balanced by size.
+
+    Shard ``j`` starts at the partition boundary nearest to ``j / n_shards``
+    of all pairs, keeping at least one partition for itself and for each
+    later shard. Deterministic; every shard holds a contiguous run of
+    partitions and none is empty unless there are fewer partitions than
+    shards (then partition ``i`` is shard ``i`` and the last shards are
+    empty).
+
+    Parameters
+    ----------
+    partition_sizes : sequence of int
+        Pairs per partition, in plan order.
+    n_shards : int
+        Number of shards (>= 1).
+
+    Returns
+    -------
+    ndarray of int64, shape (n_partitions,)
+        Shard index of each partition, non-decreasing.
+    """
+    sizes = np.asarray(partition_sizes, dtype=np.int64)
+    n_parts = len(sizes)
+    if n_shards < 1:
+        raise ConstrictError(f"n_shards must be >= 1, got {n_shards}")
+    if n_parts <= n_shards:
+        return np.arange(n_parts, dtype=np.int64)
+    bounds = np.concatenate([[0], np.cumsum(sizes)])  # bounds[c] = pairs before partition c
+    total = int(bounds[-1])
+    starts = [0]
+    for j in range(1, n_shards):
+        lo, hi = starts[-1] + 1, n_parts - (n_shards - j)  # room for this shard and every later one
+        target = total * j / n_shards
+        c = int(np.clip(np.searchsorted(bounds, target), lo, hi))
+        if c > lo and abs(bounds[c - 1] - target) <= abs(bounds[c] - target):
+            c -= 1
+        starts.append(c)
+    shard = np.zeros(n_parts, dtype=np.int64)
+    for j, start in enumerate(starts[1:], start=1):
+        shard[start:] = j
     return shard
 
 
 def shard_ids(plan: pd.DataFrame | str | Path) -> list[str]:
-    """Sorted shard ids of a plan (a DataFrame or its Parquet path)."""
+    """Sorted ids of the non-empty shards of a plan (a DataFrame or its Parquet path)."""
     if not isinstance(plan, pd.DataFrame):
         plan = pd.read_parquet(plan, columns=["shard"])
     return sorted(plan["shard"].unique())
+
+
+def all_shard_ids(n_shards: int) -> list[str]:
+    """Every shard id of a plan of ``n_shards`` shards, empty ones included: ``0000`` ... ."""
+    return [shard_id(i, n_shards) for i in range(n_shards)]
+
+
+def plan_n_shards(plan_path: str | Path) -> int:
+    """The shard count a plan file was built for (stored in its Parquet metadata)."""
+    metadata = pq.read_schema(plan_path).metadata or {}
+    if b"n_shards" not in metadata:
+        raise ConstrictError(f"{plan_path} does not record its shard count; rerun plan_shards")
+    return int(metadata[b"n_shards"])
 
 
 
@@ -338,24 +476,27 @@ def write_plan(
     *,
     plan_path: str | Path,
     skipped_path: str | Path,
-    shard_size: int,
+    n_shards: int,
     partition_size: int = PARTITION_PAIRS,
 ) -> pd.DataFrame:
-    """Resolve the electrolytes, plan the shards, write the plan and the skipped list.
+    """Resolve the electrolytes, plan ``n_shards`` shards, write the plan and the skipped list.
 
-    Writes ``plan_path`` (Parquet, ``PLAN_SCHEMA``) and ``skipped_path`` (TSV,
-    one row per configured electrolyte missing from the data, with the
-    reason; header only when none is missing).
+    Writes ``plan_path`` (Parquet, ``PLAN_SCHEMA``, the shard count in its
+    metadata under ``n_shards``) and ``skipped_path`` (TSV, one row per
+    configured electrolyte missing from the data, with the reason; header
+    only when none is missing).
     """
     entries = pd.read_parquet(entries_path, columns=["reduced_formula", "nelements"])
     coatings = pd.read_parquet(coatings_path, columns=["entry_id", "reduced_formula", "chemical_system", "elements"])
     available, skipped = resolve_electrolytes(entries, electrolytes)
-    plan = plan_shards(coatings, available, shard_size=shard_size, partition_size=partition_size)
-    write_table(plan, plan_path, PLAN_SCHEMA)
+    plan = plan_shards(coatings, available, n_shards=n_shards, partition_size=partition_size)
+    write_table(plan, plan_path, PLAN_SCHEMA, metadata={"n_shards": str(n_shards)})
     Path(skipped_path).parent.mkdir(parents=True, exist_ok=True)
     skipped.to_csv(skipped_path, sep="\t", index=False)
-    log.info("plan: %d coatings x %d electrolytes = %d interfaces in %d shards (%d partitions); "
-             "%d electrolytes skipped", len(coatings), len(available), len(plan), plan["shard"].nunique(),
+    sizes = plan.groupby("shard").size()
+    log.info("plan: %d coatings x %d electrolytes = %d interfaces in %d shards (%d non-empty, %d-%d interfaces "
+             "each; %d partitions); %d electrolytes skipped", len(coatings), len(available), len(plan), n_shards,
+             len(sizes), sizes.min() if len(sizes) else 0, sizes.max() if len(sizes) else 0,
              plan["partition"].nunique(), len(skipped))
     return plan
 
@@ -610,11 +751,20 @@ def screen_shard(
     threads: int = 1,
     mem_mb: int | None = None,
 ) -> pd.DataFrame:
-    """Evaluate one shard of the plan and write its Parquet atomically."""
+    """Evaluate one shard of the plan and write its Parquet atomically.
+
+    A shard of the plan with no pairs (fewer partitions than shards) writes
+    an empty table with the full result schema; a shard id outside the plan
+    is an error.
+    """
+    if shard not in all_shard_ids(plan_n_shards(plan_path)):
+        raise ConstrictError(f"shard {shard} is not in {plan_path}; rerun plan_shards")
     plan = pd.read_parquet(plan_path)
     pairs = plan[plan["shard"] == shard]
     if pairs.empty:
-        raise ConstrictError(f"shard {shard} is not in {plan_path}; rerun plan_shards")
+        log.info("shard %s: no interfaces (fewer partitions than shards); writing an empty table", shard)
+        write_table(results_frame([]), out_path, RESULT_SCHEMA)
+        return results_frame([])
     results = screen_pairs(pairs, entries_path, voltages_v=voltages_v, convention=convention,
                            threads=threads, mem_mb=mem_mb, label=f"shard {shard}")
     n_error = int((results["status"] == "error").sum() // max(len(voltages_v), 1))
@@ -628,7 +778,8 @@ def screen_shard(
 def gather(shard_paths: Sequence[str | Path], out_path: str | Path) -> pd.DataFrame:
     """Concatenate shard results into one sorted, byte-reproducible Parquet."""
     frames = [read_results(p) for p in sorted(map(str, shard_paths))]
-    results = results_frame(pd.concat(frames, ignore_index=True) if frames else [])
+    filled = [f for f in frames if len(f)]  # empty shards add no rows
+    results = results_frame(pd.concat(filled, ignore_index=True) if filled else [])
     write_table(results, out_path, RESULT_SCHEMA)
     n_pairs = results.drop_duplicates(["electrolyte", "coating_id"]).shape[0]
     log.info("gathered %d shards: %d rows, %d interfaces, %d error rows, %d reacting rows",

@@ -1,5 +1,6 @@
 # Config validation, paths and the targets of `rule all`.
 
+import functools
 import os
 from pathlib import Path
 
@@ -54,12 +55,40 @@ def entries_inputs(wildcards):
     return inputs
 
 
-def shard_results(wildcards):
-    """Every shard output of the plan (known once the plan_shards checkpoint ran)."""
-    from constrict.screen import shard_ids
+@functools.cache
+def n_shards():
+    """Number of shard jobs, known when the DAG is built.
 
-    plan = checkpoints.plan_shards.get().output.plan
-    return expand(f"{RESULTS}/screen/shards/{{shard}}.parquet", shard=shard_ids(plan))
+    config n_shards if set; otherwise (offline sources, whose table is in
+    the repository) ceil(interfaces / shard_size), the interfaces counted
+    from the same table, selection and electrolytes that the rules use
+    (constrict.screen.count_interfaces). mp_api requires n_shards (checked
+    with the config).
+    """
+    if config["n_shards"] is not None:
+        return config["n_shards"]
+    from constrict.screen import count_interfaces, n_shards_for
+    from constrict.sources import load_entries
+
+    table = source_table()
+    if not Path(table).is_file():
+        raise WorkflowError(
+            f"invalid config: config.n_shards: {table} does not exist yet, so the interfaces cannot be "
+            "counted; build it first (make snapshot) or set n_shards"
+        )
+    custom = repo_path(SOURCE["custom_entries"]) if SOURCE["custom_entries"] else None
+    entries = load_entries(SOURCE["name"], path=table, custom=custom,
+                           chemical_systems=SOURCE["chemical_systems"])
+    pairs = count_interfaces(entries, electrolytes=config["electrolytes"], selection=config["selection"],
+                             random_state=config["random_state"])
+    return n_shards_for(pairs, config["shard_size"])
+
+
+def shard_results(wildcards):
+    """Every shard output: shard_id(i, n_shards()) for i in range(n_shards())."""
+    from constrict.screen import all_shard_ids
+
+    return expand(f"{RESULTS}/screen/shards/{{shard}}.parquet", shard=all_shard_ids(n_shards()))
 
 
 def final_targets():

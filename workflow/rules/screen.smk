@@ -21,8 +21,9 @@ rule select_coatings:
         "../scripts/select_coatings.py"
 
 
-# A checkpoint: the number of shards is known once the plan is written.
-checkpoint plan_shards:
+# The number of shards is fixed before the plan is written (n_shards() in
+# common.smk), so the DAG lists every shard job up front.
+rule plan_shards:
     input:
         entries=f"{RESULTS}/entries.parquet",
         coatings=f"{RESULTS}/coatings.parquet",
@@ -31,7 +32,7 @@ checkpoint plan_shards:
         skipped=f"{RESULTS}/screen/skipped.tsv",
     params:
         electrolytes=config["electrolytes"],
-        shard_size=config["shard_size"],
+        n_shards=lambda wildcards: n_shards(),
         partition_size=config["partition_size"],
     log:
         f"{LOGS}/plan_shards.log",

@@ -9,5 +9,5 @@ if __name__ == "__main__":
     write_plan(
         snakemake.input.entries, snakemake.input.coatings, snakemake.params.electrolytes,
         plan_path=snakemake.output.plan, skipped_path=snakemake.output.skipped,
-        shard_size=snakemake.params.shard_size, partition_size=snakemake.params.partition_size,
+        n_shards=snakemake.params.n_shards, partition_size=snakemake.params.partition_size,
     )
