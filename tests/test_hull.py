@@ -10,27 +10,18 @@ from pymatgen.core import Composition
 
 from constrict.errors import MissingElementError, SchemaError, UnknownFormulaError
 from constrict.hull import EntrySet, e_above_hull
+from helpers import entry_table
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "data" / "mp_offline.parquet"
 
 
-def _table(rows):
-    """Entry table from (formula, energy_per_atom_ev, volume_per_atom_a3)."""
-    return pd.DataFrame(
-        {
-            "entry_id": [f"t:{f}" for f, _, _ in rows],
-            "reduced_formula": [Composition(f).reduced_formula for f, _, _ in rows],
-            "energy_per_atom_ev": [e for _, e, _ in rows],
-            "volume_per_atom_a3": [v for _, _, v in rows],
-        }
-    )
 
 
 @pytest.fixture(scope="module")
 def binary():
     # Li2S (x_S = 1/3) lies between Li (0 eV) and LiS (-1 eV at x_S = 1/2):
     # hull there = 1/3 * 0 + 2/3 * (-1) = -2/3, so Li2S at -0.6 is 1/15 above
-    return _table([("Li", 0.0, 20.0), ("S", 0.0, 25.0), ("LiS", -1.0, 15.0), ("Li2S", -0.6, 16.0)])
+    return entry_table([("Li", 0.0, 20.0), ("S", 0.0, 25.0), ("LiS", -1.0, 15.0), ("Li2S", -0.6, 16.0)])
 
 
 def test_binary_by_hand(binary):

@@ -23,20 +23,14 @@ from constrict.errors import MissingElementError, MissingVolumeError
 from constrict.evaluate import evaluate_interface
 from constrict.hull import EntrySet
 from constrict.kcrit import constrained_window, kcrit_at, kcrit_linear_gpa
+from helpers import entry_table
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "data" / "mp_offline.parquet"
 
 
 def tiny_table(rows=(("Li", 0.0, 20.0), ("S", 0.0, 25.0), ("Li2S", -1.0, 15.0), ("LiS", -0.7, 14.0))):
-    """Entry table from (formula, energy_per_atom_ev, volume_per_atom_a3)."""
-    return pd.DataFrame(
-        {
-            "entry_id": [f"t:{f}" for f, _, _ in rows],
-            "reduced_formula": [Composition(f).reduced_formula for f, _, _ in rows],
-            "energy_per_atom_ev": [e for _, e, _ in rows],
-            "volume_per_atom_a3": [v for _, _, v in rows],
-        }
-    )
+    """Li-S entry table from (formula, energy_per_atom_ev, volume_per_atom_a3)."""
+    return entry_table(rows)
 
 
 @pytest.fixture(scope="module")
