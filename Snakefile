@@ -22,6 +22,15 @@ wildcard_constraints:
     offline=r"mp_offline|oqmd_offline",
 
 
+# Run on the submitting host under a cluster executor: fetch_entries needs
+# the internet (compute nodes often have none); the others take seconds,
+# less than a batch job's scheduling overhead.
+localrules:
+    fetch_entries,
+    select_coatings,
+    plan_shards,
+
+
 include: "workflow/rules/data.smk"
 include: "workflow/rules/screen.smk"
 include: "workflow/rules/summary.smk"
