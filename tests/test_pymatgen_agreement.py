@@ -63,7 +63,7 @@ def reference(frame, electrolyte, coating, voltages_v=VOLTAGES_V, ion="Li"):
     elements = {el.symbol for el in (c1 + c2).elements} | {ion}
     entries, pdg = phase_diagram(frame, elements)
     ir = InterfacialReactivity(c1, c2, pdg, norm=True, use_hull_energy=False)
-    # pymatgen mixes x * c1 + (1 - x) * c2; SCIENCE.md's x is the coating's fraction
+    # pymatgen mixes x * c1 + (1 - x) * c2; docs/science.md's x is the coating's fraction
     kinks = [(1.0 - k[1], k[2]) for k in ir.get_kinks()]
     x_m, e_min = min(kinks, key=lambda t: t[1])
     tied = [x for x, e in kinks if e <= e_min + 1e-9]

@@ -56,7 +56,7 @@ def test_known_values(mp):
     assert pd.isna(lgps["material_id"])
     assert lgps["volume_per_atom_a3"] == pytest.approx((19.55 + 19.78) / 2, abs=0.01)
     assert lgps["volume_spread"] == pytest.approx(0.23 / 19.665, abs=0.002)
-    assert lgps["e_above_hull_ev"] == pytest.approx(0.019, abs=0.002)  # SCIENCE.md: LGPS 0.019 above hull
+    assert lgps["e_above_hull_ev"] == pytest.approx(0.019, abs=0.002)  # docs/science.md: LGPS 0.019 above hull
 
 
 def test_sodium_nitride_survives(mp):

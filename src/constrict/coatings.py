@@ -1,6 +1,6 @@
 """Coating candidates: the electronic insulators on the hull of an entry table.
 
-Defaults (SCIENCE.md 4b, docs/data.md): band gap > 0 eV, on the hull
+Defaults (docs/science.md 4b, docs/data.md): band gap > 0 eV, on the hull
 (e_above_hull <= 1e-6 eV/atom), compounds only (2 or more elements), no
 noble gases and no radioactive elements.
 """

@@ -1,6 +1,6 @@
 """Grand-potential decomposition at a voltage and electrochemical windows.
 
-SCIENCE.md sections 2 and 4. The working ion is the open element; with
+docs/science.md sections 2 and 4. The working ion is the open element; with
 formation energies its metal sits at 0, so mu_ion = -V and the grand
 potential of phase i per atom is ``phi_i = E_i + V * x_ion_i``.
 

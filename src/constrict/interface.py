@@ -1,4 +1,4 @@
-"""Pseudo-binary interface reaction (SCIENCE.md section 1): x_m, E_rxn, the SEI.
+"""Pseudo-binary interface reaction (docs/science.md section 1): x_m, E_rxn, the SEI.
 
 For reactants a (electrolyte) and b (coating), each per atom,
 

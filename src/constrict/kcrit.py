@@ -1,4 +1,4 @@
-"""Critical effective modulus Kcrit (SCIENCE.md section 3) and constrained windows.
+"""Critical effective modulus Kcrit (docs/science.md section 3) and constrained windows.
 
 Linear (eqn 3 of the paper, products of p = 0)::
 
