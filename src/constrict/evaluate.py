@@ -10,6 +10,7 @@ import json
 import math
 
 import numpy as np
+import pyarrow as pa
 from pymatgen.core import Composition
 
 from constrict.electrochem import CONVENTIONS, ground_state, ion_metal_volume
@@ -158,14 +159,40 @@ def evaluate_interface(
     return out
 
 
-RESULT_COLUMNS = (
-    "electrolyte", "electrolyte_label", "working_ion", "coating_id", "coating_formula",
-    "chemical_system", "convention", "reacts", "mutual", "x_m", "e_rxn_ev_per_atom",
-    "e_rxn_mutual_ev_per_atom", "sei_composition", "sei_products", "voltage_v", "products",
-    "ion_released_per_atom", "dg_ev_per_atom", "v_r_a3_per_atom", "eps_ion_metal",
-    "eps_reservoir", "kcrit_gpa", "kcrit_sc_gpa", "status", "error",
+RESULT_SCHEMA = pa.schema(
+    [
+        ("electrolyte", pa.string()),
+        ("electrolyte_label", pa.string()),
+        ("working_ion", pa.string()),
+        ("coating_id", pa.string()),
+        ("coating_formula", pa.string()),
+        ("chemical_system", pa.string()),
+        ("convention", pa.string()),
+        ("reacts", pa.bool_()),
+        ("mutual", pa.bool_()),
+        ("x_m", pa.float64()),
+        ("e_rxn_ev_per_atom", pa.float64()),
+        ("e_rxn_mutual_ev_per_atom", pa.float64()),
+        ("sei_composition", pa.string()),
+        ("sei_products", pa.string()),
+        ("voltage_v", pa.float64()),
+        ("products", pa.string()),
+        ("ion_released_per_atom", pa.float64()),
+        ("dg_ev_per_atom", pa.float64()),
+        ("v_r_a3_per_atom", pa.float64()),
+        ("eps_ion_metal", pa.float64()),
+        ("eps_reservoir", pa.float64()),
+        ("kcrit_gpa", pa.float64()),
+        ("kcrit_sc_gpa", pa.float64()),
+        ("status", pa.string()),
+        ("error", pa.string()),
+    ]
 )
-"""Screen result columns in order (``electrolyte_label`` is set by the campaign)."""
+"""Screen result columns and types: one row per electrolyte x coating x voltage
+(docs/campaign.md lists units; ``electrolyte_label`` is set by the campaign)."""
+
+RESULT_COLUMNS = tuple(RESULT_SCHEMA.names)
+"""Screen result column names, in order."""
 
 
 def default_working_ion(electrolyte) -> str:

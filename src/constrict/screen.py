@@ -38,42 +38,13 @@ import pyarrow.parquet as pq
 
 from constrict.config import electrolyte_label
 from constrict.errors import ConstrictError, SchemaError
+from constrict.evaluate import RESULT_SCHEMA, evaluate_interface
 
 log = logging.getLogger(__name__)
 
 ROW_GROUP_SIZE = 65_536
 """Rows per Parquet row group (fixed, so files are byte-reproducible)."""
 
-RESULT_SCHEMA = pa.schema(
-    [
-        ("electrolyte", pa.string()),
-        ("electrolyte_label", pa.string()),
-        ("working_ion", pa.string()),
-        ("coating_id", pa.string()),
-        ("coating_formula", pa.string()),
-        ("chemical_system", pa.string()),
-        ("convention", pa.string()),
-        ("reacts", pa.bool_()),
-        ("mutual", pa.bool_()),
-        ("x_m", pa.float64()),
-        ("e_rxn_ev_per_atom", pa.float64()),
-        ("e_rxn_mutual_ev_per_atom", pa.float64()),
-        ("sei_composition", pa.string()),
-        ("sei_products", pa.string()),
-        ("voltage_v", pa.float64()),
-        ("products", pa.string()),
-        ("ion_released_per_atom", pa.float64()),
-        ("dg_ev_per_atom", pa.float64()),
-        ("v_r_a3_per_atom", pa.float64()),
-        ("eps_ion_metal", pa.float64()),
-        ("eps_reservoir", pa.float64()),
-        ("kcrit_gpa", pa.float64()),
-        ("kcrit_sc_gpa", pa.float64()),
-        ("status", pa.string()),
-        ("error", pa.string()),
-    ]
-)
-"""One row per electrolyte x coating x voltage (docs/campaign.md lists units)."""
 
 RESULT_SORT = ["electrolyte", "coating_id", "voltage_v"]
 
@@ -590,8 +561,6 @@ def evaluate_pairs(
     list of dict
         ``len(pairs) * len(voltages_v)`` result rows.
     """
-    from constrict.evaluate import evaluate_interface
-
     # A pristine copy per partition: results never depend on earlier work.
     entry_set = copy.deepcopy(_entry_set(entries_path, chemical_systems))
     rows: list[dict] = []
