@@ -170,11 +170,7 @@ class EntrySet:
     @property
     def element_index(self) -> dict[str, int]:
         """Element symbol -> column of ``comp``."""
-        cache = self.__dict__.setdefault("_element_index", None)
-        if cache is None:
-            cache = {el: i for i, el in enumerate(self.elements)}
-            self.__dict__["_element_index"] = cache
-        return cache
+        return self._cached("_element_index", lambda: {el: i for i, el in enumerate(self.elements)})
 
     def element_columns(self, symbols) -> tuple[int, ...]:
         """Sorted column indices of element symbols.
@@ -235,39 +231,36 @@ class EntrySet:
             )
         return int(match[np.argmin(self.energy_per_atom_ev[match])])
 
-    def _id_index(self) -> dict[str, int]:
-        cache = self.__dict__.get("_ids")
+    def _cached(self, key: str, build):
+        """Per-instance lazy value under ``key`` (its leading '_' keeps it out of pickles)."""
+        cache = self.__dict__.get(key)
         if cache is None:
-            cache = {e: i for i, e in enumerate(self.entry_ids)}
-            self.__dict__["_ids"] = cache
+            cache = self.__dict__[key] = build()
         return cache
+
+    def _id_index(self) -> dict[str, int]:
+        return self._cached("_ids", lambda: {e: i for i, e in enumerate(self.entry_ids)})
 
     def _formula_index(self) -> dict[str, int]:
         """Reduced formula -> row of its lowest-energy entry."""
-        cache = self.__dict__.get("_formulas")
-        if cache is None:
+        def build():
             order = np.argsort(-self.energy_per_atom_ev, kind="stable")
-            cache = {self.reduced_formulas[i]: int(i) for i in order}  # lowest energy wins
-            self.__dict__["_formulas"] = cache
-        return cache
+            return {self.reduced_formulas[i]: int(i) for i in order}  # lowest energy wins
+
+        return self._cached("_formulas", build)
 
     @property
     def reduced_formulas(self) -> np.ndarray:
         """Reduced formula per entry, shape (n_entries,) of str."""
-        cache = self.__dict__.get("_rf")
-        if cache is None:
-            cache = np.asarray(self.frame["reduced_formula"].astype(str).to_numpy(), dtype=object)
-            self.__dict__["_rf"] = cache
-        return cache
+        return self._cached("_rf", lambda: self._string_column("reduced_formula"))
 
     @property
     def entry_ids(self) -> np.ndarray:
         """entry_id per entry, shape (n_entries,) of str."""
-        cache = self.__dict__.get("_eid")
-        if cache is None:
-            cache = np.asarray(self.frame["entry_id"].astype(str).to_numpy(), dtype=object)
-            self.__dict__["_eid"] = cache
-        return cache
+        return self._cached("_eid", lambda: self._string_column("entry_id"))
+
+    def _string_column(self, name: str) -> np.ndarray:
+        return np.asarray(self.frame[name].astype(str).to_numpy(), dtype=object)
 
     def reduced_formula(self, row: int) -> str:
         """Reduced formula of an entry."""
