@@ -8,7 +8,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from constrict import screen
+from constrict import coatings as selection_mod
+from constrict import plan as planning
+from constrict import screen, tables
 from constrict.config import load_config
 from constrict.errors import ConstrictError, SchemaError
 from constrict.evaluate import evaluate_interface
@@ -45,13 +47,13 @@ def electrolytes(entries):
         {"formula": "Na3PS4", "working_ion": "Na", "stand_in_for": "Na7P3S11"},
         {"formula": "Na7P3S11", "working_ion": "Na", "stand_in_for": None},
     ]
-    return screen.resolve_electrolytes(entries, items)
+    return planning.resolve_electrolytes(entries, items)
 
 
 @pytest.fixture(scope="module")
 def plan(coatings, electrolytes) -> pd.DataFrame:
     available, _ = electrolytes
-    return screen.plan_shards(coatings, available, n_shards=4, partition_size=2)
+    return planning.plan_shards(coatings, available, n_shards=4, partition_size=2)
 
 
 def test_entries_within_is_exactly_the_subsystems(snapshot_frame, entries):
@@ -71,7 +73,7 @@ def test_missing_electrolyte_is_skipped_with_its_reason(electrolytes):
 
 def test_missing_working_ion_metal_is_skipped(entries):
     no_sodium_metal = entries[entries["reduced_formula"] != "Na"]
-    available, skipped = screen.resolve_electrolytes(no_sodium_metal, [{"formula": "Na3PS4", "working_ion": "Na"}])
+    available, skipped = planning.resolve_electrolytes(no_sodium_metal, [{"formula": "Na3PS4", "working_ion": "Na"}])
     assert available == [] and "no elemental Na entry" in skipped["reason"].iloc[0]
 
 
@@ -80,9 +82,9 @@ def test_plan_sorts_by_coating_system_and_cuts_padded_shards(plan, coatings, ele
     self_pairs = sum(coatings["reduced_formula"].isin([e["reduced_formula"] for e in available]))
     assert len(plan) == len(coatings) * len(available) - self_pairs
     assert plan["pair_index"].tolist() == list(range(len(plan)))
-    key = list(plan[screen.PLAN_SORT].itertuples(index=False, name=None))
+    key = list(plan[planning.PLAN_SORT].itertuples(index=False, name=None))
     assert key == sorted(key)
-    assert screen.shard_ids(plan) == screen.all_shard_ids(4) == ["0000", "0001", "0002", "0003"]
+    assert planning.shard_ids(plan) == planning.all_shard_ids(4) == ["0000", "0001", "0002", "0003"]
     assert plan["shard"].is_monotonic_increasing and plan["partition"].is_monotonic_increasing
     # Exactly 4 shards of whole partitions, balanced: sizes differ by at most one partition.
     assert (plan.groupby("partition")["shard"].nunique() == 1).all()
@@ -97,44 +99,44 @@ def test_plan_sorts_by_coating_system_and_cuts_padded_shards(plan, coatings, ele
 
 
 def test_shard_id_padding():
-    assert screen.shard_id(3, 40) == "0003"
-    assert screen.shard_id(12345, 20000) == "12345"
+    assert planning.shard_id(3, 40) == "0003"
+    assert planning.shard_id(12345, 20000) == "12345"
     with pytest.raises(ConstrictError):
-        screen.plan_shards(pd.DataFrame(), [], n_shards=0)
+        planning.plan_shards(pd.DataFrame(), [], n_shards=0)
 
 
 def test_partitions_spread_over_exactly_n_shards():
     # Whole partitions in order, each shard non-empty, near total / n_shards pairs each.
     sizes = [200, 210, 190, 205, 400, 200, 195, 200, 210, 190]
-    shard = screen.shards_of_partitions(sizes, 4)
+    shard = planning.shards_of_partitions(sizes, 4)
     assert shard.tolist() == [0, 0, 0, 1, 1, 2, 2, 3, 3, 3]
     assert np.bincount(shard, weights=sizes).tolist() == [600, 605, 395, 600]
-    assert screen.shards_of_partitions(sizes, 4).tolist() == shard.tolist()  # deterministic
+    assert planning.shards_of_partitions(sizes, 4).tolist() == shard.tolist()  # deterministic
     # One giant partition still leaves every shard a partition.
-    assert screen.shards_of_partitions([1, 1000, 1, 1], 4).tolist() == [0, 1, 2, 3]
-    assert screen.shards_of_partitions([1000, 1, 1, 1], 3).tolist() == [0, 1, 2, 2]
+    assert planning.shards_of_partitions([1, 1000, 1, 1], 4).tolist() == [0, 1, 2, 3]
+    assert planning.shards_of_partitions([1000, 1, 1, 1], 3).tolist() == [0, 1, 2, 2]
     for n in range(1, 12):
-        got = screen.shards_of_partitions(sizes, n)
+        got = planning.shards_of_partitions(sizes, n)
         assert np.all(np.diff(got) >= 0) and got[0] == 0
         assert len(set(got.tolist())) == min(n, len(sizes))
     # Fewer partitions than shards: one each, the last shards empty.
-    assert screen.shards_of_partitions([5, 5], 4).tolist() == [0, 1]
-    assert screen.shards_of_partitions([], 3).tolist() == []
-    assert screen.n_shards_for(71_094, 2000) == 36 and screen.n_shards_for(0, 2000) == 1
-    assert screen.n_shards_for(4000, 2000) == 2
+    assert planning.shards_of_partitions([5, 5], 4).tolist() == [0, 1]
+    assert planning.shards_of_partitions([], 3).tolist() == []
+    assert planning.n_shards_for(71_094, 2000) == 36 and planning.n_shards_for(0, 2000) == 1
+    assert planning.n_shards_for(4000, 2000) == 2
 
 
 def test_counted_interfaces_equal_the_plan(entries, coatings, electrolytes):
     available, _ = electrolytes
-    plan = screen.plan_shards(coatings, available, n_shards=3)
-    assert screen.count_pairs(coatings, available) == len(plan)
+    plan = planning.plan_shards(coatings, available, n_shards=3)
+    assert planning.count_pairs(coatings, available) == len(plan)
     config = load_config()
     selection = {**config["selection"], "allowed_elements": ["Li", "Na", "P", "S", "O", "Zr"], "max_coatings": 6}
-    chosen = screen.campaign_coatings(entries, selection, random_state=2)
-    resolved, _ = screen.resolve_electrolytes(entries, config["electrolytes"])
-    counted = screen.count_interfaces(entries, electrolytes=config["electrolytes"], selection=selection,
+    chosen = selection_mod.campaign_coatings(entries, selection, random_state=2)
+    resolved, _ = planning.resolve_electrolytes(entries, config["electrolytes"])
+    counted = planning.count_interfaces(entries, electrolytes=config["electrolytes"], selection=selection,
                                       random_state=2)
-    assert counted == len(screen.plan_shards(chosen, resolved, n_shards=2)) > 0
+    assert counted == len(planning.plan_shards(chosen, resolved, n_shards=2)) > 0
 
 
 def test_default_selection_is_the_package_default(snapshot_frame):
@@ -143,12 +145,12 @@ def test_default_selection_is_the_package_default(snapshot_frame):
 
     config = load_config()
     assert config["selection"]["exclude_elements"] == "default"
-    chosen = screen.campaign_coatings(snapshot_frame, config["selection"], config["random_state"])
+    chosen = selection_mod.campaign_coatings(snapshot_frame, config["selection"], config["random_state"])
     assert chosen["entry_id"].tolist() == select_coatings(snapshot_frame)["entry_id"].tolist()
     assert len(chosen) == 17_774
-    none = screen.campaign_coatings(snapshot_frame, {**config["selection"], "exclude_elements": []})
+    none = selection_mod.campaign_coatings(snapshot_frame, {**config["selection"], "exclude_elements": []})
     assert len(none) > len(chosen)
-    counted = screen.count_interfaces(snapshot_frame, electrolytes=config["electrolytes"],
+    counted = planning.count_interfaces(snapshot_frame, electrolytes=config["electrolytes"],
                                       selection=config["selection"], random_state=config["random_state"])
     assert counted == 71_094
 
@@ -156,13 +158,13 @@ def test_default_selection_is_the_package_default(snapshot_frame):
 def test_results_do_not_depend_on_the_layout(coatings, electrolytes, entries_path):
     """Same partitions, other shard cut and scheduler: bit-identical numbers."""
     available, _ = electrolytes
-    small = screen.plan_shards(coatings, available, n_shards=5, partition_size=3)
-    big = screen.plan_shards(coatings, available, n_shards=1, partition_size=3)
+    small = planning.plan_shards(coatings, available, n_shards=5, partition_size=3)
+    big = planning.plan_shards(coatings, available, n_shards=1, partition_size=3)
     assert small.drop(columns="shard").equals(big.drop(columns="shard"))
     pieces = [screen.screen_pairs(group, entries_path, voltages_v=VOLTAGES_V, threads=1)
               for _, group in small.groupby("shard")]
     whole = screen.screen_pairs(big, entries_path, voltages_v=VOLTAGES_V, threads=2)
-    pd.testing.assert_frame_equal(screen.results_frame(pd.concat(pieces)), whole, check_exact=True)
+    pd.testing.assert_frame_equal(tables.results_frame(pd.concat(pieces)), whole, check_exact=True)
 
 
 def test_partitions_keep_chemical_systems_whole(plan):
@@ -173,7 +175,7 @@ def test_partitions_keep_chemical_systems_whole(plan):
     first = plan.groupby("partition")["chemical_system"].first()
     # A partition closes only at a system change once it holds >= 2 pairs.
     assert (sizes.iloc[:-1] >= 2).all() and (last.iloc[:-1].to_numpy() != first.iloc[1:].to_numpy()).all()
-    np.testing.assert_array_equal(screen.partition_ids(["a", "a", "b", "c", "c", "c", "d"], 2), [0, 0, 1, 1, 1, 1, 2])
+    np.testing.assert_array_equal(planning.partition_ids(["a", "a", "b", "c", "c", "c", "d"], 2), [0, 0, 1, 1, 1, 1, 2])
 
 
 def test_results_equal_direct_engine_calls(plan, entries_path, entries):
@@ -209,12 +211,12 @@ def test_dask_cluster_equals_synchronous(plan, entries_path):
     one = screen.screen_pairs(pairs, entries_path, voltages_v=VOLTAGES_V, threads=1)
     two = screen.screen_pairs(pairs, entries_path, voltages_v=VOLTAGES_V, threads=2)
     pd.testing.assert_frame_equal(one, two)
-    assert one[screen.RESULT_SORT].equals(one[screen.RESULT_SORT].sort_values(screen.RESULT_SORT, ignore_index=True))
+    assert one[tables.RESULT_SORT].equals(one[tables.RESULT_SORT].sort_values(tables.RESULT_SORT, ignore_index=True))
 
 
 def test_shards_gather_byte_identical_and_sorted(plan, entries_path, tmp_path):
     outs = []
-    for shard in screen.shard_ids(plan)[:3]:
+    for shard in planning.shard_ids(plan)[:3]:
         out = tmp_path / "shards" / f"{shard}.parquet"
         screen.screen_shard(_plan_file(plan, tmp_path), shard, entries_path, out, voltages_v=VOLTAGES_V)
         outs.append(out)
@@ -222,23 +224,23 @@ def test_shards_gather_byte_identical_and_sorted(plan, entries_path, tmp_path):
     a = screen.gather(outs, tmp_path / "a.parquet")
     screen.gather(list(reversed(outs)), tmp_path / "b.parquet")
     assert filecmp.cmp(tmp_path / "a.parquet", tmp_path / "b.parquet", shallow=False)
-    back = screen.read_results(tmp_path / "a.parquet")
+    back = tables.read_results(tmp_path / "a.parquet")
     pd.testing.assert_frame_equal(back, a)
-    assert back.columns.tolist() == screen.RESULT_SCHEMA.names
-    assert back.equals(back.sort_values(screen.RESULT_SORT, ignore_index=True))
-    assert len(back) == plan["shard"].isin(screen.shard_ids(plan)[:3]).sum() * len(VOLTAGES_V)
+    assert back.columns.tolist() == tables.RESULT_SCHEMA.names
+    assert back.equals(back.sort_values(tables.RESULT_SORT, ignore_index=True))
+    assert len(back) == plan["shard"].isin(planning.shard_ids(plan)[:3]).sum() * len(VOLTAGES_V)
 
 
 def _plan_file(plan, tmp_path, n_shards=4):
     path = tmp_path / "plan.parquet"
     if not path.exists():
-        screen.write_table(plan, path, screen.PLAN_SCHEMA, metadata={"n_shards": str(n_shards)})
+        tables.write_table(plan, path, planning.PLAN_SCHEMA, metadata={"n_shards": str(n_shards)})
     return path
 
 
 def test_write_table_refuses_wrong_columns(tmp_path, plan):
     with pytest.raises(SchemaError, match="missing columns"):
-        screen.write_table(plan.drop(columns="shard"), tmp_path / "x.parquet", screen.PLAN_SCHEMA)
+        tables.write_table(plan.drop(columns="shard"), tmp_path / "x.parquet", planning.PLAN_SCHEMA)
     assert not (tmp_path / "x.parquet").exists()
 
 
@@ -252,10 +254,10 @@ def test_write_plan_counts_skipped(entries_path, coatings, tmp_path):
     coatings_path = tmp_path / "coatings.parquet"
     coatings.to_parquet(coatings_path)
     config = load_config()
-    plan = screen.write_plan(entries_path, coatings_path, config["electrolytes"],
+    plan = planning.write_plan(entries_path, coatings_path, config["electrolytes"],
                              plan_path=tmp_path / "plan.parquet", skipped_path=tmp_path / "skipped.tsv",
                              n_shards=3, partition_size=5)
-    assert screen.plan_n_shards(tmp_path / "plan.parquet") == 3 and screen.shard_ids(plan) == ["0000", "0001", "0002"]
+    assert planning.plan_n_shards(tmp_path / "plan.parquet") == 3 and planning.shard_ids(plan) == ["0000", "0001", "0002"]
     skipped = pd.read_csv(tmp_path / "skipped.tsv", sep="\t")
     # No Si system among SYSTEMS, so LSPS is missing from these entries.
     assert skipped["electrolyte"].tolist() == ["Li10SiP2S12"]
@@ -265,27 +267,27 @@ def test_write_plan_counts_skipped(entries_path, coatings, tmp_path):
 def test_limit_coatings_is_seeded_and_respects_elements(snapshot_frame):
     pool = snapshot_frame[(snapshot_frame["band_gap_ev"] > 0) & (snapshot_frame["e_above_hull_ev"] <= 1e-6)]
     pool = pool.sort_values("entry_id").reset_index(drop=True)
-    a = screen.limit_coatings(pool, max_coatings=25, random_state=3)
-    b = screen.limit_coatings(pool, max_coatings=25, random_state=3)
-    c = screen.limit_coatings(pool, max_coatings=25, random_state=4)
+    a = selection_mod.limit_coatings(pool, max_coatings=25, random_state=3)
+    b = selection_mod.limit_coatings(pool, max_coatings=25, random_state=3)
+    c = selection_mod.limit_coatings(pool, max_coatings=25, random_state=4)
     assert len(a) == 25 and a["entry_id"].tolist() == b["entry_id"].tolist() != c["entry_id"].tolist()
     assert a["entry_id"].is_monotonic_increasing
-    oxides = screen.limit_coatings(pool, allowed_elements=["Li", "O", "Zr", "La"])
+    oxides = selection_mod.limit_coatings(pool, allowed_elements=["Li", "O", "Zr", "La"])
     assert len(oxides) > 3 and oxides["elements"].map(lambda els: set(els) <= {"Li", "O", "Zr", "La"}).all()
-    assert len(screen.limit_coatings(pool, max_coatings=10**6)) == len(pool)
+    assert len(selection_mod.limit_coatings(pool, max_coatings=10**6)) == len(pool)
 
 
 def test_empty_shard_writes_an_empty_table(entries_path, coatings, electrolytes, tmp_path):
     """More shards than partitions: the extra shards are empty Parquet files with the full schema."""
     available, _ = electrolytes
-    plan = screen.plan_shards(coatings.head(2), available[:1], n_shards=3, partition_size=100)
-    assert screen.shard_ids(plan) == ["0000"]
+    plan = planning.plan_shards(coatings.head(2), available[:1], n_shards=3, partition_size=100)
+    assert planning.shard_ids(plan) == ["0000"]
     path = _plan_file(plan, tmp_path, n_shards=3)
-    outs = [tmp_path / f"{s}.parquet" for s in screen.all_shard_ids(3)]
-    for shard, out in zip(screen.all_shard_ids(3), outs, strict=True):
+    outs = [tmp_path / f"{s}.parquet" for s in planning.all_shard_ids(3)]
+    for shard, out in zip(planning.all_shard_ids(3), outs, strict=True):
         screen.screen_shard(path, shard, entries_path, out, voltages_v=VOLTAGES_V)
-    empty = screen.read_results(outs[2])
-    assert empty.empty and pq.read_schema(outs[2]).equals(screen.RESULT_SCHEMA)
+    empty = tables.read_results(outs[2])
+    assert empty.empty and pq.read_schema(outs[2]).equals(tables.RESULT_SCHEMA)
     screen.gather(outs, tmp_path / "all.parquet")
     screen.gather(outs[:1], tmp_path / "one.parquet")
     assert filecmp.cmp(tmp_path / "all.parquet", tmp_path / "one.parquet", shallow=False)

@@ -7,12 +7,17 @@ noble gases and no radioactive elements.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from pymatgen.core import Element
 
 from constrict.errors import ConfigError, SchemaError
+
+log = logging.getLogger(__name__)
 
 MIN_BAND_GAP_EV = 0.0
 """A coating's band gap must exceed this (eV): an electronic insulator."""
@@ -84,3 +89,69 @@ def select_coatings(
         chosen = chosen.sort_values("energy_per_atom_ev", kind="stable")
     chosen = chosen.drop_duplicates("reduced_formula", keep="first")
     return chosen.sort_values("entry_id", kind="stable").reset_index(drop=True)
+
+
+def limit_coatings(
+    coatings: pd.DataFrame,
+    *,
+    allowed_elements: Iterable[str] | None = None,
+    max_coatings: int | None = None,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """Narrow a coating selection: only some elements, and/or a seeded draw.
+
+    Parameters
+    ----------
+    coatings : DataFrame
+        Selected coatings (entry-table columns), sorted by entry_id.
+    allowed_elements : iterable of str, optional
+        Keep coatings made of these elements alone.
+    max_coatings : int, optional
+        Draw this many (without replacement, seeded) when more are left.
+    random_state : int
+        Seed of the draw.
+
+    Returns
+    -------
+    DataFrame
+        The kept rows, sorted by entry_id.
+    """
+    if allowed_elements is not None:
+        allowed = frozenset(allowed_elements)
+        coatings = coatings[coatings["elements"].map(lambda els: allowed.issuperset(els))]
+    if max_coatings is not None and len(coatings) > max_coatings:
+        coatings = coatings.sample(n=max_coatings, random_state=np.random.RandomState(random_state))
+    return coatings.sort_values("entry_id", kind="mergesort").reset_index(drop=True)
+
+
+def campaign_coatings(entries: pd.DataFrame, selection: dict[str, Any], random_state: int = 0) -> pd.DataFrame:
+    """The coatings of a campaign: the config's ``selection`` block applied to an entry table.
+
+    :func:`constrict.coatings.select_coatings` with the band-gap, hull and
+    element keys, then :func:`limit_coatings` (``allowed_elements``,
+    ``max_coatings``). ``exclude_elements: "default"`` (or left out) keeps
+    the package default, ``constrict.coatings.EXCLUDED_ELEMENTS``.
+
+    Parameters
+    ----------
+    entries : DataFrame
+        Entry table (docs/schema.md).
+    selection : dict
+        The config's ``selection`` block (validated, defaults filled).
+    random_state : int
+        Seed of the ``max_coatings`` draw.
+
+    Returns
+    -------
+    DataFrame
+        The coatings (entry-table columns), sorted by entry_id.
+    """
+    selection = dict(selection)
+    limits = {key: selection.pop(key, None) for key in ("allowed_elements", "max_coatings")}
+    if selection.get("exclude_elements", "default") == "default":
+        selection.pop("exclude_elements", None)
+    coatings = select_coatings(entries, **selection)
+    log.info("selected %d coatings of %d entries with %s", len(coatings), len(entries), selection)
+    coatings = limit_coatings(coatings, **limits, random_state=random_state)
+    log.info("kept %d coatings with %s (random_state %d)", len(coatings), limits, random_state)
+    return coatings

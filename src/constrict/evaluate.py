@@ -10,7 +10,6 @@ import json
 import math
 
 import numpy as np
-import pyarrow as pa
 from pymatgen.core import Composition
 
 from constrict.electrochem import CONVENTIONS, ground_state, ion_metal_volume
@@ -18,6 +17,7 @@ from constrict.errors import ConfigError, ConstrictError, UnknownFormulaError
 from constrict.hull import EntrySet, parse_composition
 from constrict.interface import Reactant, interface_reaction
 from constrict.kcrit import kcrit_at
+from constrict.tables import RESULT_COLUMNS, RESULT_SCHEMA  # noqa: F401 - re-exported
 
 JSON_DIGITS = 10
 """Decimal places kept for amounts inside the JSON string columns."""
@@ -157,42 +157,6 @@ def evaluate_interface(
             }
         )
     return out
-
-
-RESULT_SCHEMA = pa.schema(
-    [
-        ("electrolyte", pa.string()),
-        ("electrolyte_label", pa.string()),
-        ("working_ion", pa.string()),
-        ("coating_id", pa.string()),
-        ("coating_formula", pa.string()),
-        ("chemical_system", pa.string()),
-        ("convention", pa.string()),
-        ("reacts", pa.bool_()),
-        ("mutual", pa.bool_()),
-        ("x_m", pa.float64()),
-        ("e_rxn_ev_per_atom", pa.float64()),
-        ("e_rxn_mutual_ev_per_atom", pa.float64()),
-        ("sei_composition", pa.string()),
-        ("sei_products", pa.string()),
-        ("voltage_v", pa.float64()),
-        ("products", pa.string()),
-        ("ion_released_per_atom", pa.float64()),
-        ("dg_ev_per_atom", pa.float64()),
-        ("v_r_a3_per_atom", pa.float64()),
-        ("eps_ion_metal", pa.float64()),
-        ("eps_reservoir", pa.float64()),
-        ("kcrit_gpa", pa.float64()),
-        ("kcrit_sc_gpa", pa.float64()),
-        ("status", pa.string()),
-        ("error", pa.string()),
-    ]
-)
-"""Screen result columns and types: one row per electrolyte x coating x voltage
-(docs/campaign.md lists units; ``electrolyte_label`` is set by the campaign)."""
-
-RESULT_COLUMNS = tuple(RESULT_SCHEMA.names)
-"""Screen result column names, in order."""
 
 
 def default_working_ion(electrolyte) -> str:

@@ -62,12 +62,12 @@ def n_shards():
     config n_shards if set; otherwise (offline sources, whose table is in
     the repository) ceil(interfaces / shard_size), the interfaces counted
     from the same table, selection and electrolytes that the rules use
-    (constrict.screen.count_interfaces). mp_api requires n_shards (checked
+    (constrict.plan.count_interfaces). mp_api requires n_shards (checked
     with the config).
     """
     if config["n_shards"] is not None:
         return config["n_shards"]
-    from constrict.screen import count_interfaces, n_shards_for
+    from constrict.plan import count_interfaces, n_shards_for
     from constrict.sources import load_entries
 
     table = source_table()
@@ -86,7 +86,7 @@ def n_shards():
 
 def shard_results(wildcards):
     """Every shard output: shard_id(i, n_shards()) for i in range(n_shards())."""
-    from constrict.screen import all_shard_ids
+    from constrict.plan import all_shard_ids
 
     return expand(f"{RESULTS}/screen/shards/{{shard}}.parquet", shard=all_shard_ids(n_shards()))
 

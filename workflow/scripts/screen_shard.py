@@ -1,6 +1,6 @@
 """Snakemake adapter: evaluate one shard (Dask inside) into its Parquet."""
 
-from constrict.screen import log_to
+from constrict.workflow import log_to
 
 # The guard matters: Dask starts its workers with `spawn`, which re-imports this file.
 if __name__ == "__main__":

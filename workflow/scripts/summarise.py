@@ -1,6 +1,6 @@
 """Snakemake adapter: Kcrit statistics and figures of the gathered screen."""
 
-from constrict.screen import log_to
+from constrict.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])
