@@ -17,6 +17,7 @@ from constrict.electrochem import window
 from constrict.evaluate import evaluate_interface
 from constrict.hull import EntrySet
 from constrict.kcrit import constrained_window
+from constrict.opensystem import open_system
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED_WINDOWS_V = {  # Zhu, He and Mo, ACS Appl. Mater. Interfaces 7, 23685 (2015)
@@ -36,11 +37,12 @@ def main(argv=None) -> int:
     es = EntrySet.from_frame(pd.read_parquet(args.snapshot))
     print("Unconstrained windows (V vs. Li/Li+), offline MP data vs. published")
     for formula, (p_lo, p_hi) in PUBLISHED_WINDOWS_V.items():
-        lo, hi = window(es, es.comp[es.find(formula)], "Li")
+        comp = es.comp[es.find(formula)]
+        lo, hi = window(open_system(es, comp, "Li"), comp)
         print(f"  {formula:12s} {lo:.2f} - {hi:.2f} V   (published {p_lo:.2f} - {p_hi:.2f} V)")
     lgps = es.comp[es.find("Li10GeP2S12")]
     for convention in ("ion_metal", "reservoir"):
-        lo, hi = constrained_window(es, lgps, "Li", args.keff, convention=convention)
+        lo, hi = constrained_window(open_system(es, lgps, "Li", convention), lgps, args.keff)
         print(f"LGPS constrained window at Keff = {args.keff:g} GPa ({convention}): {lo:.2f} - {hi:.2f} V (paper ~1-4 V)")
     print("Li7P3S11 interfaces at 4 V (ion_metal): x_m, E_rxn (eV/atom), Kcrit, Kcrit_sc (GPa)")
     for coating in COATINGS:

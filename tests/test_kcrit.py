@@ -15,15 +15,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from pymatgen.core import Composition
+from helpers import entry_table
 
 from constrict import EV_PER_A3_TO_GPA
-from constrict.electrochem import ground_state, ion_metal_volume, window
+from constrict.electrochem import ground_state, window
 from constrict.errors import MissingElementError, MissingVolumeError
 from constrict.evaluate import evaluate_interface
 from constrict.hull import EntrySet
-from constrict.kcrit import constrained_window, kcrit_at, kcrit_linear_gpa
-from helpers import entry_table
+from constrict.kcrit import KcritAt, constrained_window, kcrit_at, kcrit_linear_gpa
+from constrict.opensystem import ion_metal_volume, open_system
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "data" / "mp_offline.parquet"
 
@@ -38,32 +38,34 @@ def lis():
     return EntrySet.from_frame(tiny_table())
 
 
-def _li2s(es):
+def _li2s(es, convention="ion_metal"):
     comp = es.comp[es.find("Li2S")]
-    ion_col = es.element_columns(["Li"])[0]
-    return ground_state(es, comp), tuple(np.flatnonzero(comp > 0)), ion_col
+    return ground_state(es, comp), open_system(es, comp, "Li", convention)
 
 
 def test_linear_and_self_consistent_by_hand(lis):
-    r, cols, ion_col = _li2s(lis)
-    dec, k_lin, k_sc = kcrit_at(lis, r, cols, ion_col, 2.0, 20.0, "ion_metal")
+    r, system = _li2s(lis)
+    assert system.v_metal_a3 == 20.0
+    at = kcrit_at(system, r, 2.0)
+    assert isinstance(at, KcritAt)
+    dec, k_lin, k_sc = at.decomposition, at.kcrit_gpa, at.kcrit_sc_gpa
     assert dec.dg_ev_per_atom == pytest.approx(-1 / 3, abs=1e-10)
     assert dec.ion_released_per_atom == pytest.approx(2 / 3, abs=1e-10)
     assert dec.eps_ion_metal == pytest.approx(4 / 9, abs=1e-10)
     assert dec.eps_reservoir == pytest.approx((25 / 3 - 15) / 15, abs=1e-10)
     assert k_lin == pytest.approx(0.05 * EV_PER_A3_TO_GPA, rel=1e-9)
     assert k_sc == pytest.approx(2 / 15 * EV_PER_A3_TO_GPA, rel=1e-9)
-    _, k_res, k_res_sc = kcrit_at(lis, r, cols, ion_col, 2.0, 20.0, "reservoir")
-    assert k_res == np.inf and k_res_sc == np.inf
+    reservoir = kcrit_at(_li2s(lis, "reservoir")[1], r, 2.0)
+    assert reservoir.kcrit_gpa == np.inf and reservoir.kcrit_sc_gpa == np.inf
 
 
 def test_stable_inside_window(lis):
-    r, cols, ion_col = _li2s(lis)
-    assert window(lis, r.comp, "Li") == pytest.approx((0.0, 1.5), abs=1e-9)
-    dec, k_lin, k_sc = kcrit_at(lis, r, cols, ion_col, 1.0, 20.0, "ion_metal")
-    assert (dec.dg_ev_per_atom, k_lin, k_sc) == (0.0, 0.0, 0.0)
+    r, system = _li2s(lis)
+    assert window(system, r.comp) == pytest.approx((0.0, 1.5), abs=1e-9)
+    at = kcrit_at(system, r, 1.0)
+    assert (at.decomposition.dg_ev_per_atom, at.kcrit_gpa, at.kcrit_sc_gpa) == (0.0, 0.0, 0.0)
     # Kcrit(V) = -dG/(eps V_R) rises above 1.5 V; 8.0109 GPa at 2 V
-    lo, hi = constrained_window(lis, r.comp, "Li", 0.05 * EV_PER_A3_TO_GPA)
+    lo, hi = constrained_window(system, r.comp, 0.05 * EV_PER_A3_TO_GPA)
     assert lo == 0.0 and hi == pytest.approx(2.0, abs=2e-4)
 
 
@@ -114,6 +116,7 @@ def test_sc_at_least_linear_on_real_pairs(snapshot_set):
 
 def test_lgps_constrained_window_is_wider(snapshot_set):
     comp = snapshot_set.comp[snapshot_set.find("Li10GeP2S12")]
-    lo, hi = window(snapshot_set, comp, "Li")
-    c_lo, c_hi = constrained_window(snapshot_set, comp, "Li", 15.0)
+    system = open_system(snapshot_set, comp, "Li")
+    lo, hi = window(system, comp)
+    c_lo, c_hi = constrained_window(system, comp, 15.0)
     assert c_lo <= lo + 1e-9 and c_hi >= hi - 1e-9

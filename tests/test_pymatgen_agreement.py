@@ -12,12 +12,17 @@ import numpy as np
 import pandas as pd
 import pytest
 from pymatgen.analysis.interface_reactions import InterfacialReactivity
-from pymatgen.analysis.phase_diagram import GrandPotentialPhaseDiagram, PDEntry, PhaseDiagram
+from pymatgen.analysis.phase_diagram import (
+    GrandPotentialPhaseDiagram,
+    PDEntry,
+    PhaseDiagram,
+)
 from pymatgen.core import Composition, Element
 
 from constrict.electrochem import window
 from constrict.evaluate import evaluate_interface
 from constrict.hull import EntrySet
+from constrict.opensystem import open_system
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "data" / "mp_offline.parquet"
 ELECTROLYTES = ("Li10GeP2S12", "Li10SiP2S12", "Li7P3S11")
@@ -145,5 +150,6 @@ def element_profile_window(frame, formula, ion="Li"):
 
 @pytest.mark.parametrize("formula", ["Li10GeP2S12", "Li3PS4", "Li7P3S11"])
 def test_windows_match_element_profile(frame, entry_set, formula):
-    ours = window(entry_set, entry_set.comp[entry_set.find(formula)], "Li")
+    comp = entry_set.comp[entry_set.find(formula)]
+    ours = window(open_system(entry_set, comp, "Li"), comp)
     np.testing.assert_allclose(ours, element_profile_window(frame, formula), atol=1e-6)

@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from constrict import cli
 from constrict.errors import ConstrictError, SchemaError
+from constrict.summarise import summarise
 from constrict.summary import (
     element_fractions,
     element_kcrit_correlation,
     kcrit_stats,
     paper_comparison,
     read_screen,
-    run_summarise,
-    summarise,
 )
 
 INF = math.inf
@@ -173,13 +173,8 @@ def test_summarise_writes_tables_and_figures(tmp_path, screen, capsys):
 
 
 def test_cli_entry_point(tmp_path, screen):
-    import argparse
-
     path = tmp_path / "screen.parquet"
     screen.to_parquet(path)
-    parser = argparse.ArgumentParser()
-    run_summarise.add_arguments(parser)
-    args = parser.parse_args([str(path), "--out-dir", str(tmp_path / "out"), "--voltage", "0"])
-    assert run_summarise(args) == 0
+    assert cli.main(["summarise", str(path), "--out-dir", str(tmp_path / "out"), "--voltage", "0"]) == 0
     corr = pd.read_csv(tmp_path / "out" / "element_correlation_ion_metal.tsv", sep="\t")
     assert list(corr.columns) == ["element", "n_present", "pearson_r", "spearman_r"]

@@ -14,9 +14,8 @@ import argparse
 import json
 import math
 import sys
-from pathlib import Path
 
-from constrict.errors import ConstrictError, SchemaError
+from constrict.errors import ConfigError, ConstrictError
 
 SUBCOMMANDS: dict = {}
 """name -> (help, add_arguments(parser), run(args) -> int)."""
@@ -33,25 +32,11 @@ def register(name: str, help_text: str):
 
 
 def load_entry_set(source: str = "mp_offline", custom: str | None = None):
-    """EntrySet of a source (through constrict.sources.load_entries when present)."""
+    """EntrySet of a source, with custom entries merged in."""
     from constrict.hull import EntrySet
+    from constrict.sources import load_entries
 
-    try:
-        from constrict.sources import load_entries
-    except ImportError:
-        load_entries = None
-    if load_entries is not None:
-        frame = load_entries(source, custom=custom)
-    else:
-        if source != "mp_offline" or custom:
-            raise SchemaError("this install can only read data/mp_offline.parquet")
-        path = Path("data/mp_offline.parquet")
-        if not path.exists():
-            raise SchemaError("data/mp_offline.parquet not found; run `make snapshot` in the repository root")
-        import pandas as pd
-
-        frame = pd.read_parquet(path)
-    return EntrySet.from_frame(frame)
+    return EntrySet.from_frame(load_entries(source, custom=custom))
 
 
 def _clean(value):
@@ -85,24 +70,42 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", default="mp_offline", choices=["mp_offline", "oqmd_offline", "mp_api"])
     p.add_argument("--custom", default=None, help="file of custom entries (docs/schema.md)")
     p.add_argument("--ion", default=None, help="working ion (default: Na if the electrolyte has Na and not Li, else Li)")
+    p.add_argument("--allow-absent-ion", action="store_true",
+                   help="accept an --ion that none of the reactants contains")
     p.add_argument("--json", action="store_true", help="machine-readable output (NaN -> null, inf -> \"inf\")")
 
 
-def _ion(entry_set, electrolyte: str, ion: str | None) -> str:
-    if ion:
-        return ion
+def _ion(entry_set, reactants: list[str], ion: str | None, allow_absent: bool = False) -> str:
+    """The working ion: ``--ion`` (checked against the reactants) or the first reactant's default."""
     from constrict.evaluate import default_working_ion
 
-    row = entry_set.find(electrolyte)
-    return default_working_ion(entry_set.reduced_formula(row))
+    formulas = [entry_set.reduced_formula(entry_set.find(r)) for r in reactants]
+    if not ion:
+        return default_working_ion(formulas[0])
+    from constrict.hull import parse_composition
+
+    present = any(ion in {el.symbol for el in parse_composition(f).elements} for f in formulas)
+    if not present and not allow_absent:
+        raise ConfigError(
+            f"working ion {ion} is in none of {', '.join(formulas)}; "
+            "pass --allow-absent-ion to open the system to it anyway"
+        )
+    return ion
+
+
+def _check_keff(keff_gpa: float | None) -> None:
+    if keff_gpa is not None and not (math.isfinite(keff_gpa) and keff_gpa >= 0):
+        raise ConfigError(f"--keff must be a finite modulus >= 0 GPa, got {keff_gpa:g}")
 
 
 def run_interface(args) -> int:
     """Interface reaction and per-voltage Kcrit of one electrolyte/coating pair."""
     from constrict.evaluate import evaluate_interface
+    from constrict.opensystem import check_voltages
 
+    check_voltages(args.voltage)
     entry_set = load_entry_set(args.source, args.custom)
-    ion = _ion(entry_set, args.electrolyte, args.ion)
+    ion = _ion(entry_set, [args.electrolyte, args.coating], args.ion, args.allow_absent_ion)
     rows = evaluate_interface(
         entry_set, args.electrolyte, args.coating, voltages_v=args.voltage, working_ion=ion, convention=args.convention
     )
@@ -145,17 +148,20 @@ def run_window(args) -> int:
     """Unconstrained (and constrained at --keff) electrochemical window of a phase."""
     from constrict.electrochem import window
     from constrict.kcrit import constrained_window
+    from constrict.opensystem import open_system
 
+    _check_keff(args.keff)
     entry_set = load_entry_set(args.source, args.custom)
-    ion = _ion(entry_set, args.phase, args.ion)
+    ion = _ion(entry_set, [args.phase], args.ion, args.allow_absent_ion)
     row = entry_set.find(args.phase)
     comp = entry_set.comp[row]
-    lo, hi = window(entry_set, comp, ion)
+    system = open_system(entry_set, comp, ion, args.convention)
+    lo, hi = window(system, comp)
     out = {"phase": entry_set.reduced_formula(row), "working_ion": ion, "window_v": [lo, hi]}
     if args.keff is not None:
         out["keff_gpa"] = args.keff
         out["convention"] = args.convention
-        out["constrained_window_v"] = list(constrained_window(entry_set, comp, ion, args.keff, convention=args.convention))
+        out["constrained_window_v"] = list(constrained_window(system, comp, args.keff))
     if args.json:
         print(json.dumps(_clean(out)))
         return 0
@@ -177,22 +183,26 @@ run_window.add_arguments = _window_args
 register("window", "electrochemical window of one phase")(run_window)
 
 
-def _register_optional() -> None:
-    """Subcommands that live in other modules (registered if importable)."""
-    try:
-        from constrict.summary import run_summarise
-    except ImportError:
-        return
-    SUBCOMMANDS.setdefault(
-        "summarise",
-        ("Kcrit statistics, histograms and element correlations of a gathered screen",
-         run_summarise.add_arguments, run_summarise),
-    )
+def run_summarise(args) -> int:
+    """Kcrit statistics, element correlations and figures of a gathered screen."""
+    from constrict.summarise import summarise
+
+    summarise(args.screen, args.out_dir, correlation_voltage_v=args.voltage)
+    return 0
+
+
+def _summarise_args(p):
+    p.add_argument("screen", help="gathered screen table, e.g. results/screen/screen.parquet")
+    p.add_argument("--out-dir", default="results/summary", help="output folder (default: results/summary)")
+    p.add_argument("--voltage", type=float, default=4.0, help="voltage of the element-correlation figure (V)")
+
+
+run_summarise.add_arguments = _summarise_args
+register("summarise", "Kcrit statistics, histograms and element correlations of a gathered screen")(run_summarise)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser with every registered subcommand."""
-    _register_optional()
     parser = argparse.ArgumentParser(prog="constrict", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, add_arguments, run) in SUBCOMMANDS.items():

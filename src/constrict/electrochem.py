@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from constrict._lp import DenseLP
-from constrict.errors import MissingElementError, MissingVolumeError
+from constrict.errors import MissingVolumeError
 from constrict.hull import EntrySet
+from constrict.opensystem import OpenSystem
 
 DG_TOL_EV = 1e-8
 """|dG| <= this (eV per atom of reactant) counts as stable at V (dG = 0)."""
@@ -31,9 +32,6 @@ the densest set (the p -> 0+ limit of the constrained ensemble)."""
 
 MU_BOUND_EV = 1e4
 """Bound on chemical potentials in the window LP; reaching it means no limit."""
-
-CONVENTIONS = ("ion_metal", "reservoir")
-
 
 @dataclass(frozen=True)
 class GPSystem:
@@ -62,9 +60,10 @@ class GPSystem:
     lp: DenseLP
 
 
-def gp_system(entry_set: EntrySet, cols: tuple[int, ...], ion_col: int, *, everything: bool = False) -> GPSystem:
-    """Cached grand-potential LP over the stable (or all) entries of ``cols``."""
-    cache = entry_set._cache("gp_all" if everything else "gp_stable")
+def gp_system(system: OpenSystem, *, everything: bool = False) -> GPSystem:
+    """Cached grand-potential LP over the stable (or all) entries of an open system."""
+    entry_set, cols, ion_col = system.entry_set, system.cols, system.ion_col
+    cache = entry_set.system_cache("gp_all" if everything else "gp_stable")
     key = (cols, ion_col)
     if key not in cache:
         rows = entry_set.entries_in(cols) if everything else entry_set.stable_in(cols)
@@ -80,33 +79,14 @@ def gp_system(entry_set: EntrySet, cols: tuple[int, ...], ion_col: int, *, every
     return cache[key]
 
 
-def ion_metal_volume(entry_set: EntrySet, ion: str) -> float:
-    """Volume per atom (Å³/atom) of the working ion's elemental ground state.
-
-    Raises
-    ------
-    MissingElementError, MissingVolumeError
-    """
-    try:
-        row = entry_set.find(ion)
-    except Exception as err:
-        raise MissingElementError(
-            f"the entry data have no {ion} metal entry; add one (--custom) to use {ion} as working ion"
-        ) from err
-    vol = entry_set.volume_per_atom_a3[row]
-    if not np.isfinite(vol):
-        raise MissingVolumeError(f"the {ion} metal entry has no volume_per_atom_a3; add it to the data")
-    return float(vol)
-
-
-def effective_volumes(gp: GPSystem, convention: str, v_metal_a3: float) -> np.ndarray:
-    """Per-atom volume that each candidate adds to V_P' (Å³/atom).
+def effective_volumes(gp: GPSystem, system: OpenSystem) -> np.ndarray:
+    """Per-atom volume that each candidate adds to V_P' (Å³/atom), shape (n_phases,).
 
     ion_metal: ``v_i - x_ion_i * v_metal`` (plus the constant
     ``N_ion(R) * v_metal`` per reactant); reservoir: ``v_i``.
     """
-    if convention == "ion_metal":
-        return gp.volume - gp.x_ion * v_metal_a3
+    if system.convention == "ion_metal":
+        return gp.volume - gp.x_ion * system.v_metal_a3
     return gp.volume
 
 
@@ -178,31 +158,25 @@ class Decomposition:
         return self.eps_ion_metal if convention == "ion_metal" else self.eps_reservoir
 
 
-def decompose_at(
-    entry_set: EntrySet,
-    reactant: GroundState,
-    cols: tuple[int, ...],
-    ion_col: int,
-    voltage_v: float,
-    v_metal_a3: float,
-    convention: str = "ion_metal",
-) -> Decomposition:
+def decompose_at(system: OpenSystem, reactant: GroundState, voltage_v: float) -> Decomposition:
     """Grand-potential decomposition of ``reactant`` at ``voltage_v``.
 
     Parameters
     ----------
-    cols : tuple of int
-        Element columns of the chemical system (must include ``ion_col``).
-    v_metal_a3 : float
-        Volume per atom of the ion metal (Å³/atom).
-    convention : {"ion_metal", "reservoir"}
-        Which effective volume breaks ties among equal-Phi products.
+    system : OpenSystem
+        The open system (its convention breaks ties among equal-Phi
+        products: the densest set wins).
+    reactant : GroundState
+        R, inside ``system``.
+    voltage_v : float
+        V vs. the ion metal.
     """
-    gp = gp_system(entry_set, cols, ion_col)
-    c_ion = reactant.comp[ion_col]
+    entry_set, cols = system.entry_set, system.cols
+    gp = gp_system(system)
+    c_ion = reactant.comp[system.ion_col]
     phi_r = reactant.energy_per_atom_ev + voltage_v * c_ion
     phi = gp.energy + voltage_v * gp.x_ion
-    w = effective_volumes(gp, convention, v_metal_a3)
+    w = effective_volumes(gp, system)
     gp.lp.set_cost(phi + DENSE_TIE_BREAK * np.nan_to_num(w, nan=0.0))
     gp.lp.set_rhs(reactant.comp[gp.other])
     sol = gp.lp.solve()
@@ -228,12 +202,12 @@ def decompose_at(
         dg,
         v_r,
         v_p,
-        (v_p + released * v_metal_a3 - v_r) / v_r,
+        (v_p + released * system.v_metal_a3 - v_r) / v_r,
         (v_p - v_r) / v_r,
     )
 
 
-def window(entry_set: EntrySet, comp: np.ndarray, ion: str) -> tuple[float, float]:
+def window(system: OpenSystem, comp: np.ndarray) -> tuple[float, float]:
     """Unconstrained electrochemical window of the ground state at ``comp``.
 
     The voltages at which its grand-potential decomposition exchanges no
@@ -243,18 +217,17 @@ def window(entry_set: EntrySet, comp: np.ndarray, ion: str) -> tuple[float, floa
 
     Parameters
     ----------
+    system : OpenSystem
+        The open system of ``comp`` (its ion's metal at mu = 0).
     comp : ndarray of shape (n_elements,)
         Atom fractions.
-    ion : str
-        Working ion (its metal at mu = 0).
 
     Returns
     -------
     (v_low, v_high) : tuple of float
         Volts vs. the ion metal; ``inf`` when unbounded (e.g. no ion).
     """
-    ion_col = entry_set.element_columns([ion])[0]
-    cols = tuple(sorted(set(np.flatnonzero(comp > 0)) | {ion_col}))
+    entry_set, cols, ion_col = system.entry_set, system.cols, system.ion_col
     e_hull = entry_set.hull_energy(comp)
     rows = entry_set.stable_in(cols)
     k, m = len(rows), len(cols)

@@ -7,16 +7,21 @@ per voltage, every per-atom quantity per atom of the reactant R (the SEI).
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 from pymatgen.core import Composition
 
-from constrict.electrochem import CONVENTIONS, ground_state, ion_metal_volume
-from constrict.errors import ConfigError, ConstrictError, UnknownFormulaError
+from constrict.electrochem import ground_state
+from constrict.errors import ConstrictError, UnknownFormulaError
 from constrict.hull import EntrySet, parse_composition
 from constrict.interface import Reactant, interface_reaction
 from constrict.kcrit import kcrit_at
+from constrict.opensystem import (
+    Convention,
+    check_convention,
+    check_voltages,
+    open_system,
+)
 from constrict.tables import RESULT_COLUMNS, RESULT_SCHEMA  # noqa: F401 - re-exported
 
 JSON_DIGITS = 10
@@ -47,18 +52,6 @@ def resolve_reactant(entry_set: EntrySet, item) -> tuple[Reactant, str]:
     return reactant, entry_set.entry_ids[row]
 
 
-def _check_options(voltages_v, working_ion: str, convention: str) -> list[float]:
-    if convention not in CONVENTIONS:
-        raise ConfigError(f"convention must be one of {CONVENTIONS}, not {convention!r}")
-    try:
-        volts = [float(v) for v in np.atleast_1d(voltages_v)]
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"voltages must be numbers, got {voltages_v!r}") from err
-    if not volts or not all(math.isfinite(v) and v >= 0 for v in volts):
-        raise ConfigError(f"voltages must be finite and >= 0 V vs. {working_ion} metal, got {volts}")
-    return volts
-
-
 def _amounts_json(entry_set: EntrySet, phases: dict) -> str:
     out: dict[str, float] = {}
     for row, amount in phases.items():
@@ -80,7 +73,7 @@ def evaluate_interface(
     *,
     voltages_v,
     working_ion: str,
-    convention: str = "ion_metal",
+    convention: Convention = "ion_metal",
 ) -> list[dict]:
     """Interface reaction, SEI decomposition, strain and Kcrit at each voltage.
 
@@ -90,7 +83,7 @@ def evaluate_interface(
     electrolyte, coating : str, Composition or pymatgen entry
         Formula or entry_id present in the table (or an entry).
     voltages_v : sequence of float
-        Voltages vs. the working-ion metal (V, >= 0).
+        Voltages vs. the working-ion metal (V, within ``VOLTAGE_RANGE_V``).
     working_ion : str
         Open element, e.g. "Li" or "Na".
     convention : {"ion_metal", "reservoir"}
@@ -107,11 +100,11 @@ def evaluate_interface(
     ConstrictError
         Unknown formula, element or missing volume.
     """
-    volts = _check_options(voltages_v, working_ion, convention)
+    convention = check_convention(convention)
+    volts = check_voltages(voltages_v)
     a, _ = resolve_reactant(entry_set, electrolyte)
     b, coating_id = resolve_reactant(entry_set, coating)
-    ion_col = entry_set.element_columns([working_ion])[0]
-    v_metal = ion_metal_volume(entry_set, working_ion)
+    system = open_system(entry_set, a.comp + b.comp, working_ion, convention)
     rxn = interface_reaction(entry_set, a, b)
     base = {
         "electrolyte": a.formula,
@@ -135,11 +128,11 @@ def evaluate_interface(
              "eps_reservoir", "kcrit_gpa", "kcrit_sc_gpa"), nan,
         )
         return [{**base, "voltage_v": v, "products": "{}", **per_v, "status": "ok", "error": ""} for v in volts]
-    cols = tuple(sorted(set(rxn.cols) | {ion_col}))
     reactant = ground_state(entry_set, rxn.sei_comp, rxn.sei_phases, rxn.sei_energy_per_atom_ev)
     out = []
     for v in volts:
-        dec, k_lin, k_sc = kcrit_at(entry_set, reactant, cols, ion_col, v, v_metal, convention)
+        at = kcrit_at(system, reactant, v)
+        dec = at.decomposition
         out.append(
             {
                 **base,
@@ -150,8 +143,8 @@ def evaluate_interface(
                 "v_r_a3_per_atom": dec.v_r_a3_per_atom,
                 "eps_ion_metal": dec.eps_ion_metal,
                 "eps_reservoir": dec.eps_reservoir,
-                "kcrit_gpa": k_lin,
-                "kcrit_sc_gpa": k_sc,
+                "kcrit_gpa": at.kcrit_gpa,
+                "kcrit_sc_gpa": at.kcrit_sc_gpa,
                 "status": "ok",
                 "error": "",
             }

@@ -268,7 +268,7 @@ class EntrySet:
 
     def entries_in(self, cols) -> np.ndarray:
         """Rows of all entries whose elements are a subset of ``cols`` (sorted)."""
-        cache = self._cache("entries_in")
+        cache = self.system_cache("entries_in")
         key = tuple(sorted(cols))
         if key not in cache:
             parts = [self._groups[s] for s in _subsets(key) if s in self._groups]
@@ -277,19 +277,41 @@ class EntrySet:
 
     def stable_in(self, cols) -> np.ndarray:
         """Rows of the globally stable entries within the chemical system ``cols``."""
-        cache = self._cache("stable_in")
+        cache = self.system_cache("stable_in")
         key = tuple(sorted(cols))
         if key not in cache:
             rows = self.entries_in(key)
             cache[key] = rows[self.stable[rows]]
         return cache[key]
 
-    def _cache(self, name: str) -> dict:
-        """A per-thread dict cache (LP objects are not thread-safe)."""
+    def system_cache(self, kind: str) -> dict:
+        """The per-chemical-system cache of one kind, for this thread.
+
+        The engine keeps one small LP (or row lookup) per chemical system and
+        kind, built on first use and reused, warm-started, by every later
+        interface of that system. Kinds in use: ``entries_in``,
+        ``stable_in``, ``hull_lp`` (this module), ``reaction_lp``
+        (:mod:`constrict.interface`), ``gp_stable`` and ``gp_all``
+        (:mod:`constrict.electrochem`). Keys are tuples of element columns
+        (plus the ion column for the grand-potential kinds).
+
+        The caches are per thread (HiGHS objects are not thread-safe) and
+        never pickled (Dask ships an ``EntrySet`` without them).
+
+        Parameters
+        ----------
+        kind : str
+            Name of the cache.
+
+        Returns
+        -------
+        dict
+            Mutable mapping key -> cached object.
+        """
         store = self._local.__dict__
-        if name not in store:
-            store[name] = {}
-        return store[name]
+        if kind not in store:
+            store[kind] = {}
+        return store[kind]
 
     # ----------------------------------------------------------------- hulls
     def hull_energy(self, comp_vec: np.ndarray) -> float:
@@ -324,7 +346,7 @@ class EntrySet:
         return energy, {int(r): float(a) for r, a in zip(rows[keep], n[keep])}
 
     def _hull_lp(self, cols) -> tuple[DenseLP, np.ndarray]:
-        cache = self._cache("hull_lp")
+        cache = self.system_cache("hull_lp")
         if cols not in cache:
             rows = self.stable_in(cols)
             a_eq = self.comp[np.ix_(rows, cols)].T

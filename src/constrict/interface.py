@@ -86,7 +86,7 @@ class InterfaceReaction:
 
 def _reaction_lp(entry_set: EntrySet, cols: tuple[int, ...]) -> tuple[DenseLP, np.ndarray]:
     """Cached (x, n) LP of a chemical system; column 0 is x."""
-    cache = entry_set._cache("reaction_lp")
+    cache = entry_set.system_cache("reaction_lp")
     if cols not in cache:
         rows = entry_set.stable_in(cols)
         n_el = len(cols)

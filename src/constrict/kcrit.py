@@ -11,6 +11,8 @@ chemical system (dense metastable phases may win under pressure).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from constrict import EV_PER_A3_TO_GPA
@@ -24,7 +26,7 @@ from constrict.electrochem import (
     ground_state,
     window,
 )
-from constrict.hull import EntrySet
+from constrict.opensystem import OpenSystem
 
 MAX_DINKELBACH_STEPS = 100
 SLOPE_TOL_A3 = 1e-12
@@ -58,16 +60,7 @@ def kcrit_linear_gpa(dg_ev_per_atom: float, eps: float, v_r_a3_per_atom: float) 
     return float(-dg_ev_per_atom / (eps * v_r_a3_per_atom) * EV_PER_A3_TO_GPA)
 
 
-def kcrit_self_consistent_gpa(
-    entry_set: EntrySet,
-    reactant: GroundState,
-    cols: tuple[int, ...],
-    ion_col: int,
-    voltage_v: float,
-    v_metal_a3: float,
-    convention: str,
-    k0_gpa: float,
-) -> float:
+def kcrit_self_consistent_gpa(system: OpenSystem, reactant: GroundState, voltage_v: float, k0_gpa: float) -> float:
     """Self-consistent Kcrit (GPa) by Dinkelbach steps from ``k0_gpa``.
 
     At K (eV/Å³) solve ``min_P [Phi_P + K (V_P' - V_R)]`` over all entries
@@ -78,17 +71,22 @@ def kcrit_self_consistent_gpa(
 
     Parameters
     ----------
+    system : OpenSystem
+    reactant : GroundState
+        R, inside ``system``.
+    voltage_v : float
+        V vs. the ion metal.
     k0_gpa : float
         Starting K, normally the linear Kcrit (a lower bound).
     """
     if not np.isfinite(k0_gpa) or k0_gpa == 0.0:
         # inf stays inf (Kcrit_sc >= Kcrit); at K = 0 no unstable phase beats the hull
         return float(k0_gpa)
-    gp = gp_system(entry_set, cols, ion_col, everything=True)
-    w = effective_volumes(gp, convention, v_metal_a3)
+    gp = gp_system(system, everything=True)
+    w = effective_volumes(gp, system)
     ok = np.isfinite(w)  # phases without a volume cannot be weighed; skip
-    c_ion = reactant.comp[ion_col]
-    const_v = c_ion * v_metal_a3 if convention == "ion_metal" else 0.0
+    c_ion = reactant.comp[system.ion_col]
+    const_v = c_ion * system.v_metal_a3 if system.convention == "ion_metal" else 0.0
     phi = gp.energy + voltage_v * gp.x_ion
     phi_r = reactant.energy_per_atom_ev + voltage_v * c_ion
     v_r = reactant.volume_a3
@@ -102,7 +100,7 @@ def kcrit_self_consistent_gpa(
             gp.lp.set_cost(phi + k * w + DENSE_TIE_BREAK_SC * w)
             sol = gp.lp.solve()
             if sol is None:
-                raise RuntimeError(f"Kcrit_sc LP failed in {entry_set.chemical_system(cols)}")
+                raise RuntimeError(f"Kcrit_sc LP failed in {system.chemical_system}")
             n = sol[0]
             phi_p = float(phi @ n)
             dv = float(w @ n) + const_v - v_r
@@ -123,33 +121,52 @@ DENSE_TIE_BREAK_SC = 1e-10
 """eV/Å³: among tied optima at K, prefer the denser (larger next K step)."""
 
 
-def kcrit_at(
-    entry_set: EntrySet,
-    reactant: GroundState,
-    cols: tuple[int, ...],
-    ion_col: int,
-    voltage_v: float,
-    v_metal_a3: float,
-    convention: str,
-    *,
-    self_consistent: bool = True,
-) -> tuple[Decomposition, float, float]:
-    """Decomposition, linear Kcrit and Kcrit_sc (GPa) of R at one voltage."""
-    dec = decompose_at(entry_set, reactant, cols, ion_col, voltage_v, v_metal_a3, convention)
-    k_lin = kcrit_linear_gpa(dec.dg_ev_per_atom, dec.eps(convention), dec.v_r_a3_per_atom)
+@dataclass(frozen=True)
+class KcritAt:
+    """Decomposition and critical moduli of R at one voltage.
+
+    Attributes
+    ----------
+    decomposition : Decomposition
+        The p = 0 products (per atom of R).
+    kcrit_gpa : float
+        Linear Kcrit (eqn 3), GPa.
+    kcrit_sc_gpa : float
+        Self-consistent Kcrit, GPa (>= ``kcrit_gpa``); NaN when not computed.
+    """
+
+    decomposition: Decomposition
+    kcrit_gpa: float
+    kcrit_sc_gpa: float
+
+
+def kcrit_at(system: OpenSystem, reactant: GroundState, voltage_v: float, *, self_consistent: bool = True) -> KcritAt:
+    """Decomposition, linear Kcrit and Kcrit_sc (GPa) of R at one voltage.
+
+    Parameters
+    ----------
+    system : OpenSystem
+        The open system; its convention gives the strain.
+    reactant : GroundState
+        R, inside ``system``.
+    voltage_v : float
+        V vs. the ion metal.
+    self_consistent : bool
+        Also compute Kcrit_sc (else NaN).
+    """
+    dec = decompose_at(system, reactant, voltage_v)
+    k_lin = kcrit_linear_gpa(dec.dg_ev_per_atom, dec.eps(system.convention), dec.v_r_a3_per_atom)
     if not self_consistent:
-        return dec, k_lin, float("nan")
-    k_sc = kcrit_self_consistent_gpa(entry_set, reactant, cols, ion_col, voltage_v, v_metal_a3, convention, k_lin)
-    return dec, k_lin, max(k_sc, k_lin)
+        return KcritAt(dec, k_lin, float("nan"))
+    k_sc = kcrit_self_consistent_gpa(system, reactant, voltage_v, k_lin)
+    return KcritAt(dec, k_lin, max(k_sc, k_lin))
 
 
 def constrained_window(
-    entry_set: EntrySet,
+    system: OpenSystem,
     comp: np.ndarray,
-    ion: str,
     keff_gpa: float,
     *,
-    convention: str = "ion_metal",
     v_max: float = 6.0,
     step_v: float = 0.01,
     tol_v: float = 1e-4,
@@ -163,22 +180,25 @@ def constrained_window(
     step could be missed (Kcrit(V) is piecewise smooth between
     grand-potential breakpoints).
 
+    Parameters
+    ----------
+    system : OpenSystem
+        The open system of ``comp`` (its convention gives the strain).
+    comp : ndarray of shape (n_elements,)
+        Atom fractions of the phase.
+    keff_gpa : float
+        Effective modulus (GPa, >= 0).
+
     Returns
     -------
     (v_low, v_high) : tuple of float
         Volts vs. the ion metal; 0 or ``v_max`` when no limit was met.
     """
-    from constrict.electrochem import ion_metal_volume
-
-    lo, hi = window(entry_set, comp, ion)
-    ion_col = entry_set.element_columns([ion])[0]
-    cols = tuple(sorted(set(np.flatnonzero(comp > 0)) | {ion_col}))
-    reactant = ground_state(entry_set, comp)
-    v_metal = ion_metal_volume(entry_set, ion)
+    lo, hi = window(system, comp)
+    reactant = ground_state(system.entry_set, comp)
 
     def ok(v):
-        _, k, _ = kcrit_at(entry_set, reactant, cols, ion_col, v, v_metal, convention, self_consistent=False)
-        return k <= keff_gpa
+        return kcrit_at(system, reactant, v, self_consistent=False).kcrit_gpa <= keff_gpa
 
     def edge(start, direction, limit):
         grid = np.arange(start, limit + direction * 1e-12, direction * step_v)

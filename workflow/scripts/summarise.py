@@ -4,6 +4,6 @@ from constrict.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])
-    from constrict.summary import summarise
+    from constrict.summarise import summarise
 
     summarise(snakemake.input.screen, snakemake.output[0])
