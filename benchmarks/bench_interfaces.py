@@ -42,7 +42,8 @@ def main(argv=None) -> int:
     ok = (frame["band_gap_ev"] > 0) & (frame["e_above_hull_ev"] <= 1e-6) & (frame["nelements"] >= 2)
     coatings = sorted(frame.loc[ok, "reduced_formula"])
     rng = np.random.default_rng(args.seed)
-    pairs = [(ELECTROLYTES[i % len(ELECTROLYTES)], c) for i, c in enumerate(rng.choice(coatings, args.n, replace=False))]
+    drawn = rng.choice(coatings, args.n, replace=False)
+    pairs = [(ELECTROLYTES[i % len(ELECTROLYTES)], c) for i, c in enumerate(drawn)]
 
     t0 = time.perf_counter()
     entry_set = EntrySet.from_frame(frame)
@@ -56,14 +57,15 @@ def main(argv=None) -> int:
     t_plain = time.perf_counter() - t0
 
     mismatches = 0
-    for (e, c), rows, ref in zip(pairs, ours, refs):
+    for (e, c), rows, ref in zip(pairs, ours, refs, strict=True):
         try:
             compare_rows(rows, ref)
         except AssertionError as err:
             mismatches += 1
             print(f"mismatch {e} | {c}: {str(err)[:200]}")
     n = len(pairs)
-    print(f"{n} interfaces x {len(VOLTAGES_V)} voltages; {mismatches} mismatches (x_m, E_rxn 1e-6 eV/atom, products 1e-6)")
+    print(f"{n} interfaces x {len(VOLTAGES_V)} voltages; {mismatches} mismatches "
+          "(x_m, E_rxn 1e-6 eV/atom, products 1e-6)")
     print(f"constrict EntrySet build (once): {t_setup:.2f} s")
     print(f"plain pymatgen: {t_plain:.2f} s ({n / t_plain:.2f} interfaces/s)")
     print(f"constrict:      {t_ours:.2f} s ({n / t_ours:.1f} interfaces/s, {1e3 * t_ours / n:.2f} ms each)")

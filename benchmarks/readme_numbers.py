@@ -43,7 +43,8 @@ def main(argv=None) -> int:
     lgps = es.comp[es.find("Li10GeP2S12")]
     for convention in ("ion_metal", "reservoir"):
         lo, hi = constrained_window(open_system(es, lgps, "Li", convention), lgps, args.keff)
-        print(f"LGPS constrained window at Keff = {args.keff:g} GPa ({convention}): {lo:.2f} - {hi:.2f} V (paper ~1-4 V)")
+        print(f"LGPS constrained window at Keff = {args.keff:g} GPa ({convention}): "
+              f"{lo:.2f} - {hi:.2f} V (paper ~1-4 V)")
     print("Li7P3S11 interfaces at 4 V (ion_metal): x_m, E_rxn (eV/atom), Kcrit, Kcrit_sc (GPa)")
     for coating in COATINGS:
         (row,) = evaluate_interface(es, "Li7P3S11", coating, voltages_v=[4.0], working_ion="Li")

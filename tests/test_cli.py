@@ -15,7 +15,7 @@ def test_errors_are_one_line(capsys, monkeypatch):
 
     from constrict.hull import EntrySet
 
-    monkeypatch.setattr(cli, "load_entry_set", lambda source="mp_offline", custom=None: EntrySet.from_frame(tiny_table()))
+    monkeypatch.setattr(cli, "load_entry_set", lambda *args, **kwargs: EntrySet.from_frame(tiny_table()))
     for argv in (["interface", "Li", "Xx2"], ["interface", "Li", "Li3S"], ["interface", "Li", "S", "--voltage", "-1"],
                  ["window", "Na2S"], ["window", "Li2S", "--keff", "-5"], ["window", "Li2S", "--keff", "nan"],
                  ["interface", "Li", "S", "--voltage", "1e308"], ["interface", "Li", "S", "--voltage", "2", "10.5"],
@@ -39,7 +39,7 @@ def test_bad_input_messages_name_the_value(capsys, monkeypatch):
 
     from constrict.hull import EntrySet
 
-    monkeypatch.setattr(cli, "load_entry_set", lambda source="mp_offline", custom=None: EntrySet.from_frame(tiny_table()))
+    monkeypatch.setattr(cli, "load_entry_set", lambda *args, **kwargs: EntrySet.from_frame(tiny_table()))
     expected = {
         ("window", "Li2S", "--keff", "-5"): "--keff must be a finite modulus >= 0 GPa, got -5",
         ("interface", "Li", "S", "--voltage", "1e308"): "voltage 1e+308 V is outside 0-10 V",

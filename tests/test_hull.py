@@ -5,12 +5,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import entry_table
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 
 from constrict.errors import MissingElementError, SchemaError, UnknownFormulaError
 from constrict.hull import EntrySet, e_above_hull
-from helpers import entry_table
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "data" / "mp_offline.parquet"
 
@@ -61,7 +61,7 @@ def test_e_above_hull_matches_pymatgen(snapshot, chemsys):
     sub = snapshot[[set(e) <= els for e in snapshot["elements"]]].reset_index(drop=True)
     entries = [
         PDEntry(Composition(f), e * Composition(f).num_atoms)
-        for f, e in zip(sub["reduced_formula"], sub["energy_per_atom_ev"])
+        for f, e in zip(sub["reduced_formula"], sub["energy_per_atom_ev"], strict=True)
     ]
     ref = np.array([PhaseDiagram(entries).get_e_above_hull(x) for x in entries])
     np.testing.assert_allclose(e_above_hull(sub), ref, atol=1e-9)

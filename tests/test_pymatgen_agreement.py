@@ -57,7 +57,7 @@ def phase_diagram(frame, elements):
     sub = frame[[set(e) <= set(elements) for e in frame["elements"]]]
     entries = [
         PDEntry(Composition(f), e * Composition(f).num_atoms, name=f)
-        for f, e in zip(sub["reduced_formula"], sub["energy_per_atom_ev"])
+        for f, e in zip(sub["reduced_formula"], sub["energy_per_atom_ev"], strict=True)
     ]
     return entries, PhaseDiagram(entries)
 

@@ -257,7 +257,8 @@ def test_write_plan_counts_skipped(entries_path, coatings, tmp_path):
     plan = planning.write_plan(entries_path, coatings_path, config["electrolytes"],
                              plan_path=tmp_path / "plan.parquet", skipped_path=tmp_path / "skipped.tsv",
                              n_shards=3, partition_size=5)
-    assert planning.plan_n_shards(tmp_path / "plan.parquet") == 3 and planning.shard_ids(plan) == ["0000", "0001", "0002"]
+    assert planning.plan_n_shards(tmp_path / "plan.parquet") == 3
+    assert planning.shard_ids(plan) == ["0000", "0001", "0002"]
     skipped = pd.read_csv(tmp_path / "skipped.tsv", sep="\t")
     # No Si system among SYSTEMS, so LSPS is missing from these entries.
     assert skipped["electrolyte"].tolist() == ["Li10SiP2S12"]

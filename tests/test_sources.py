@@ -140,7 +140,8 @@ def _subset_csv(src, dst, column):
 def test_build_snapshot_on_real_subset(tmp_path, capsys):
     raw = tmp_path / "raw"
     (raw / "mp").mkdir(parents=True)
-    for key, column in [("e_form", "formula"), ("gap", "formula"), ("volumes", "formula_sum"), ("roost", "composition")]:
+    keys = [("e_form", "formula"), ("gap", "formula"), ("volumes", "formula_sum"), ("roost", "composition")]
+    for key, column in keys:
         _subset_csv("data/raw/" + MP_FILES[key], raw / MP_FILES[key], column)
     with gzip.open("data/raw/" + MP_FILES["elemental_refs"], "rt") as fh:
         refs = {k: v for k, v in json.load(fh).items() if k in SUBSET}

@@ -112,6 +112,7 @@ def test_file_level_errors(tmp_path, lips):
     txt.write_text("formula\n")
     with pytest.raises(SchemaError, match=r"\.csv, \.yaml"):
         read_custom_entries(txt)
-    foreign = read_custom_entries_from_dicts([{"formula": "LiF", "energy_per_atom_ev": -3.0, "volume_per_atom_a3": 8.0}])
+    lif = {"formula": "LiF", "energy_per_atom_ev": -3.0, "volume_per_atom_a3": 8.0}
+    foreign = read_custom_entries_from_dicts([lif])
     with pytest.raises(SchemaError, match=r"elements \['F'\] absent"):
         merge_custom_entries(lips, foreign)

@@ -23,7 +23,8 @@ INF = math.inf
 NAN = math.nan
 
 
-def _row(coating_id, kcrit_gpa, kcrit_sc_gpa, *, electrolyte="Li7P3S11", voltage_v=4.0, reacts=True, status="ok", sei=None):
+def _row(coating_id, kcrit_gpa, kcrit_sc_gpa, *, electrolyte="Li7P3S11", voltage_v=4.0, reacts=True, status="ok",
+         sei=None):
     """One screen row with the columns the summary reads."""
     return {
         "electrolyte": electrolyte,
@@ -141,7 +142,8 @@ def test_spearman_resists_an_outlier():
     # monotone but with one huge Kcrit: ranks give -1, Pearson much less
     fractions_o = [0.0, 0.1, 0.2, 0.3]
     kcrit = [1000.0, 3.0, 2.0, 1.0]
-    rows = [_row(f"c{i}", k, k, sei={"O": f, "S": 1 - f}) for i, (f, k) in enumerate(zip(fractions_o, kcrit))]
+    pairs = enumerate(zip(fractions_o, kcrit, strict=True))
+    rows = [_row(f"c{i}", k, k, sei={"O": f, "S": 1 - f}) for i, (f, k) in pairs]
     corr = element_kcrit_correlation(pd.DataFrame(rows), voltage_v=4.0, convention="ion_metal", min_rows=3)
     o = corr.set_index("element").loc["O"]
     assert o.spearman_r == pytest.approx(-1.0)
@@ -165,7 +167,8 @@ def test_summarise_writes_tables_and_figures(tmp_path, screen, capsys):
     stats = pd.read_csv(written["kcrit_stats_tsv"], sep="\t")
     pd.testing.assert_frame_equal(stats, kcrit_stats(screen), check_exact=False, check_dtype=False)
     pd.testing.assert_frame_equal(pd.read_parquet(written["kcrit_stats_parquet"]), kcrit_stats(screen))
-    names = ("kcrit_hist_Li7P3S11_ion_metal", "kcrit_hist_Li3PS4_ion_metal", "element_correlation_ion_metal", "element_correlation_pearson_ion_metal")
+    names = ("kcrit_hist_Li7P3S11_ion_metal", "kcrit_hist_Li3PS4_ion_metal", "element_correlation_ion_metal",
+             "element_correlation_pearson_ion_metal")
     for name in names:
         assert written[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert written[name].stat().st_size > 10_000

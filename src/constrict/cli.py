@@ -69,7 +69,8 @@ def _phases(text: str) -> str:
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", default="mp_offline", choices=["mp_offline", "oqmd_offline", "mp_api"])
     p.add_argument("--custom", default=None, help="file of custom entries (docs/schema.md)")
-    p.add_argument("--ion", default=None, help="working ion (default: Na if the electrolyte has Na and not Li, else Li)")
+    p.add_argument("--ion", default=None,
+                   help="working ion (default: Na if the electrolyte has Na and not Li, else Li)")
     p.add_argument("--allow-absent-ion", action="store_true",
                    help="accept an --ion that none of the reactants contains")
     p.add_argument("--json", action="store_true", help="machine-readable output (NaN -> null, inf -> \"inf\")")
@@ -116,12 +117,16 @@ def run_interface(args) -> int:
     print(f"{r['electrolyte']} | {r['coating_formula']} ({r['coating_id']})  chemical system {r['chemical_system']}")
     print(f"working ion {ion}; amounts per atom of reactant; strain convention for Kcrit: {r['convention']}")
     if not r["reacts"]:
-        print(f"no reaction: E_rxn = {_fmt(r['e_rxn_ev_per_atom'])} eV/atom (mutual {_fmt(r['e_rxn_mutual_ev_per_atom'])})")
+        print(f"no reaction: E_rxn = {_fmt(r['e_rxn_ev_per_atom'])} eV/atom "
+              f"(mutual {_fmt(r['e_rxn_mutual_ev_per_atom'])})")
         return 0
     print(f"x_m = {_fmt(r['x_m'])} (coating atom fraction), mutual = {r['mutual']}")
-    print(f"E_rxn = {_fmt(r['e_rxn_ev_per_atom'])} eV/atom; mutual E_rxn (hull energies) = {_fmt(r['e_rxn_mutual_ev_per_atom'])} eV/atom")
-    print(f"{1 - r['x_m']:.4g} {r['electrolyte']} + {r['x_m']:.4g} {r['coating_formula']} -> {_phases(r['sei_products'])}")
-    header = f"{'V':>5} {'ion_rel':>8} {'dG eV':>9} {'eps_metal':>9} {'eps_res':>9} {'Kcrit GPa':>10} {'Kcrit_sc':>9}  products"
+    print(f"E_rxn = {_fmt(r['e_rxn_ev_per_atom'])} eV/atom; "
+          f"mutual E_rxn (hull energies) = {_fmt(r['e_rxn_mutual_ev_per_atom'])} eV/atom")
+    print(f"{1 - r['x_m']:.4g} {r['electrolyte']} + {r['x_m']:.4g} {r['coating_formula']} "
+          f"-> {_phases(r['sei_products'])}")
+    header = (f"{'V':>5} {'ion_rel':>8} {'dG eV':>9} {'eps_metal':>9} {'eps_res':>9} "
+              f"{'Kcrit GPa':>10} {'Kcrit_sc':>9}  products")
     print(header)
     for r in rows:
         print(
@@ -168,7 +173,8 @@ def run_window(args) -> int:
     print(f"{out['phase']}: unconstrained window {_fmt(lo, 3)} - {_fmt(hi, 3)} V vs. {ion}/{ion}+")
     if args.keff is not None:
         c_lo, c_hi = out["constrained_window_v"]
-        print(f"{out['phase']}: constrained window at Keff = {args.keff:g} GPa ({args.convention}) {_fmt(c_lo, 3)} - {_fmt(c_hi, 3)} V")
+        print(f"{out['phase']}: constrained window at Keff = {args.keff:g} GPa ({args.convention}) "
+              f"{_fmt(c_lo, 3)} - {_fmt(c_hi, 3)} V")
     return 0
 
 

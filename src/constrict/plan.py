@@ -197,7 +197,8 @@ def plan_shards(
         if same.any():
             log.info("%s is itself a selected coating; its self-pair is left out", electrolyte["label"])
         own = set(electrolyte["elements"])
-        for coating in coatings.loc[~same, ["entry_id", "reduced_formula", "chemical_system", "elements"]].itertuples(index=False):
+        columns = ["entry_id", "reduced_formula", "chemical_system", "elements"]
+        for coating in coatings.loc[~same, columns].itertuples(index=False):
             rows.append({
                 "electrolyte": electrolyte["formula"],
                 "electrolyte_label": electrolyte["label"],

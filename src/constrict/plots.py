@@ -1,5 +1,4 @@
-"""All plotting: Kcrit histograms (the paper's Fig. 3a, S1) and the element
-correlation on a periodic table (Fig. 3b).
+"""All plotting: Kcrit histograms (Fig. 3a, S1) and element correlations (Fig. 3b).
 
 matplotlib runs with the Agg backend (files only, no display). Every
 function writes one PNG and returns its path.
@@ -14,14 +13,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import Normalize  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-from pymatgen.core import Element  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import Normalize
+from matplotlib.patches import Rectangle
+from pymatgen.core import Element
 
-from constrict.summary import finite_kcrit_gpa, kcrit_counts  # noqa: E402
+from constrict.summary import finite_kcrit_gpa, kcrit_counts
 
 DPI = 150
 N_BINS = 40
@@ -122,7 +121,8 @@ def periodic_table_heatmap(
         if has_value:
             ax.text(col, row + 0.22, f"{value:+.2f}", ha="center", va="center", fontsize=6.5, color=colour)
             if n_present is not None and el.symbol in n_present.index:
-                ax.text(col + 0.42, row - 0.4, f"{int(n_present[el.symbol])}", ha="right", va="top", fontsize=4.5, color=colour)
+                ax.text(col + 0.42, row - 0.4, f"{int(n_present[el.symbol])}", ha="right", va="top",
+                        fontsize=4.5, color=colour)
     # placeholders for the f-block in the main table
     for row, text in ((6, "57-71"), (7, "89-103")):
         ax.add_patch(Rectangle((3 - 0.48, row - 0.48), 0.96, 0.96, facecolor="white", edgecolor=ABSENT_COLOUR, lw=1))
@@ -210,7 +210,7 @@ def kcrit_histograms(
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(4.6 * n_cols, 3.6 * n_rows), squeeze=False)
     for ax in axes.flat[n_panels:]:
         ax.axis("off")
-    for ax, voltage_v in zip(axes.flat, voltages_v):
+    for ax, voltage_v in zip(axes.flat, voltages_v, strict=False):
         at_v = rows[np.isclose(rows["voltage_v"].to_numpy(dtype=float), voltage_v)]
         counts = kcrit_counts(at_v, quantity)
         values = finite_kcrit_gpa(at_v, quantity)

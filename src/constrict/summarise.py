@@ -98,7 +98,8 @@ def summarise(
         ["electrolyte_label", "electrolyte", "convention"], sort=True
     ):
         name = f"kcrit_hist_{_slug(electrolyte)}_{convention}"
-        written[name] = plots.kcrit_histograms(group, out_dir / f"{name}.png", title=f"{label}, {convention} convention")
+        title = f"{label}, {convention} convention"
+        written[name] = plots.kcrit_histograms(group, out_dir / f"{name}.png", title=title)
 
     if not screen.empty:
         voltage_v = _correlation_voltage(screen, correlation_voltage_v)

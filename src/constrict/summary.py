@@ -96,7 +96,9 @@ def read_screen(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.is_file():
-        raise ConstrictError(f"screen table {path} not found; run the screen first (it writes results/screen/screen.parquet)")
+        raise ConstrictError(
+            f"screen table {path} not found; run the screen first (it writes results/screen/screen.parquet)"
+        )
     screen = pd.read_parquet(path)
     check_columns(screen, source=str(path))
     return screen
@@ -106,7 +108,9 @@ def check_columns(screen: pd.DataFrame, *, source: str = "screen table") -> None
     """Raise SchemaError naming the missing columns, if any."""
     missing = [c for c in REQUIRED_COLUMNS if c not in screen.columns]
     if missing:
-        raise SchemaError(f"{source} lacks column(s) {', '.join(missing)}; it must follow the screen result schema (docs/campaign.md)")
+        raise SchemaError(
+            f"{source} lacks column(s) {', '.join(missing)}; it must follow the screen result schema (docs/campaign.md)"
+        )
 
 
 def kcrit_counts(group: pd.DataFrame, quantity: str = "kcrit_gpa") -> dict:
@@ -180,7 +184,8 @@ def kcrit_stats(screen: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for keys, group in screen.groupby(GROUP_COLUMNS, sort=True, dropna=False):
         for quantity in KCRIT_QUANTITIES:
-            rows.append({**dict(zip(GROUP_COLUMNS, keys)), "quantity": quantity, **kcrit_counts(group, quantity)})
+            keyed = dict(zip(GROUP_COLUMNS, keys, strict=True))
+            rows.append({**keyed, "quantity": quantity, **kcrit_counts(group, quantity)})
     columns = [*GROUP_COLUMNS, "quantity", *kcrit_counts(screen.iloc[:0], KCRIT_QUANTITIES[0])]
     return pd.DataFrame(rows, columns=columns)
 

@@ -17,7 +17,7 @@ def log_to(log_path: str | Path) -> None:
     import sys
 
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-    stream = open(log_path, "a", buffering=1)  # noqa: SIM115 - lives as long as the script
+    stream = open(log_path, "a", buffering=1)
     sys.stderr = stream
     logging.basicConfig(level=logging.INFO, stream=stream, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -84,7 +84,8 @@ def _read_records(path: Path) -> list[dict]:
         if missing:
             raise SchemaError(f"custom entries {path}: missing columns {missing}; required are {list(REQUIRED)}")
         if unknown:
-            raise SchemaError(f"custom entries {path}: unknown columns {unknown}; allowed are {list(REQUIRED + OPTIONAL)}")
+            allowed = list(REQUIRED + OPTIONAL)
+            raise SchemaError(f"custom entries {path}: unknown columns {unknown}; allowed are {allowed}")
     return records
 
 

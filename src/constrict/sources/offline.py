@@ -197,8 +197,8 @@ def _elemental_rows(df: pd.DataFrame, refs: pd.DataFrame, source: str, rule: str
         bad = lowest[lowest < 0]
         raise SchemaError(f"elemental rows below 0 eV/atom: {bad.to_dict()}; the energies are not formation energies")
     at_zero = unary[unary["energy_per_atom_ev"] == 0.0].drop_duplicates("chemical_system")
-    gap_of = dict(zip(at_zero["chemical_system"], at_zero["band_gap_ev"]))
-    rule_of = dict(zip(at_zero["chemical_system"], at_zero["band_gap_rule"]))
+    gap_of = dict(zip(at_zero["chemical_system"], at_zero["band_gap_ev"], strict=True))
+    rule_of = dict(zip(at_zero["chemical_system"], at_zero["band_gap_rule"], strict=True))
     present = sorted({el for els in df["elements"] for el in els})
     refs = refs.set_index("element")
     kept = [el for el in present if el not in refs.index and el in gap_of]
