@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CORES  ?= 2
 CONFIG ?= config/config.yaml
 
-.PHONY: run test env snapshot quick lint slurm-test bench bench-campaign readme-numbers clean
+.PHONY: run test test-fast env snapshot quick lint unlock slurm-test bench bench-campaign readme-numbers clean
 
 env: $(STAMP)
 
@@ -30,11 +30,22 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(MAKE) slurm-test
 
+# The quick loop: no Snakemake campaigns, no pymatgen reference runs, no SLURM.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not slurm"
+
 slurm-test: $(STAMP)
 	bash scripts/slurm_test.sh
 
 lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint --configfile $(CONFIG)
+
+# After a hard kill (kill -9, power loss) Snakemake keeps its lock and refuses
+# to run; this releases it. Finished outputs are kept.
+unlock: $(STAMP)
+	$(BIN)/snakemake --unlock --profile profiles/local --configfile $(CONFIG)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_interfaces.py

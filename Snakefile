@@ -37,6 +37,6 @@ include: "workflow/rules/summary.smk"
 
 
 rule all:
+    default_target: True
     input:
         final_targets(),
-    default_target: True

@@ -77,10 +77,18 @@ def n_shards():
             "counted; build it first (make snapshot) or set n_shards"
         )
     custom = repo_path(SOURCE["custom_entries"]) if SOURCE["custom_entries"] else None
-    entries = load_entries(SOURCE["name"], path=table, custom=custom,
-                           chemical_systems=SOURCE["chemical_systems"])
-    pairs = count_interfaces(entries, electrolytes=config["electrolytes"], selection=config["selection"],
-                             random_state=config["random_state"])
+    entries = load_entries(
+        SOURCE["name"],
+        path=table,
+        custom=custom,
+        chemical_systems=SOURCE["chemical_systems"],
+    )
+    pairs = count_interfaces(
+        entries,
+        electrolytes=config["electrolytes"],
+        selection=config["selection"],
+        random_state=config["random_state"],
+    )
     return n_shards_for(pairs, config["shard_size"])
 
 
@@ -88,7 +96,9 @@ def shard_results(wildcards):
     """Every shard output: shard_id(i, n_shards()) for i in range(n_shards())."""
     from constrict.plan import all_shard_ids
 
-    return expand(f"{RESULTS}/screen/shards/{{shard}}.parquet", shard=all_shard_ids(n_shards()))
+    return expand(
+        f"{RESULTS}/screen/shards/{{shard}}.parquet", shard=all_shard_ids(n_shards())
+    )
 
 
 def final_targets():
@@ -97,4 +107,3 @@ def final_targets():
     if config["summary"]["enabled"]:
         targets.append(f"{RESULTS}/summary")
     return targets
-

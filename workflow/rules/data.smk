@@ -9,18 +9,18 @@
 rule build_snapshot:
     output:
         repo_path("data/{offline}.parquet"),
-    params:
-        raw_dir=repo_path("data/raw"),
     log:
         f"{LOGS}/build_snapshot/{{offline}}.log",
     benchmark:
         f"{BENCHMARKS}/build_snapshot/{{offline}}.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=16000,
         runtime=120,
-    conda:
-        CONDA_ENV
+    params:
+        raw_dir=repo_path("data/raw"),
     script:
         "../scripts/build_snapshot.py"
 
@@ -30,19 +30,19 @@ rule build_snapshot:
 rule fetch_entries:
     output:
         repo_path("cache/mp_api_entries.parquet"),
-    params:
-        chemical_systems=SOURCE["chemical_systems"],
-        cache_dir=lambda wildcards, output: str(Path(output[0]).parent / "mp_api"),
     log:
         f"{LOGS}/fetch_entries.log",
     benchmark:
         f"{BENCHMARKS}/fetch_entries.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=8000,
         runtime=240,
-    conda:
-        CONDA_ENV
+    params:
+        chemical_systems=SOURCE["chemical_systems"],
+        cache_dir=lambda wildcards, output: str(Path(output[0]).parent / "mp_api"),
     script:
         "../scripts/fetch_entries.py"
 
@@ -53,16 +53,16 @@ rule prepare_entries:
         unpack(entries_inputs),
     output:
         f"{RESULTS}/entries.parquet",
-    params:
-        source=SOURCE["name"],
-        chemical_systems=SOURCE["chemical_systems"],
     log:
         f"{LOGS}/prepare_entries.log",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=4000,
         runtime=15,
-    conda:
-        CONDA_ENV
+    params:
+        source=SOURCE["name"],
+        chemical_systems=SOURCE["chemical_systems"],
     script:
         "../scripts/prepare_entries.py"

@@ -6,17 +6,17 @@ rule select_coatings:
         entries=f"{RESULTS}/entries.parquet",
     output:
         f"{RESULTS}/coatings.parquet",
-    params:
-        selection=config["selection"],
-        random_state=config["random_state"],
     log:
         f"{LOGS}/select_coatings.log",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=4000,
         runtime=15,
-    conda:
-        CONDA_ENV
+    params:
+        selection=config["selection"],
+        random_state=config["random_state"],
     script:
         "../scripts/select_coatings.py"
 
@@ -30,18 +30,18 @@ rule plan_shards:
     output:
         plan=f"{RESULTS}/screen/plan.parquet",
         skipped=f"{RESULTS}/screen/skipped.tsv",
-    params:
-        electrolytes=config["electrolytes"],
-        n_shards=lambda wildcards: n_shards(),
-        partition_size=config["partition_size"],
     log:
         f"{LOGS}/plan_shards.log",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        CONDA_ENV
+    params:
+        electrolytes=config["electrolytes"],
+        n_shards=lambda wildcards: n_shards(),
+        partition_size=config["partition_size"],
     script:
         "../scripts/plan_shards.py"
 
@@ -52,19 +52,19 @@ rule screen_shard:
         plan=f"{RESULTS}/screen/plan.parquet",
     output:
         f"{RESULTS}/screen/shards/{{shard}}.parquet",
-    params:
-        voltages_v=config["voltages_v"],
-        convention=config["convention"],
     log:
         f"{LOGS}/screen_shard/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/screen_shard/{{shard}}.tsv"
+    conda:
+        CONDA_ENV
     threads: config["threads"]
     resources:
         mem_mb=config["mem_mb"],
         runtime=config["runtime_min"],
-    conda:
-        CONDA_ENV
+    params:
+        voltages_v=config["voltages_v"],
+        convention=config["convention"],
     script:
         "../scripts/screen_shard.py"
 
@@ -78,11 +78,11 @@ rule gather:
         f"{LOGS}/gather.log",
     benchmark:
         f"{BENCHMARKS}/gather.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=4000,
         runtime=20,
-    conda:
-        CONDA_ENV
     script:
         "../scripts/gather.py"

@@ -10,11 +10,11 @@ rule summarise:
         f"{LOGS}/summarise.log",
     benchmark:
         f"{BENCHMARKS}/summarise.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=4000,
         runtime=20,
-    conda:
-        CONDA_ENV
     script:
         "../scripts/summarise.py"
