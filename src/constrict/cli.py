@@ -78,9 +78,9 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
 
 def _ion(entry_set, reactants: list[str], ion: str | None, allow_absent: bool = False) -> str:
     """The working ion: ``--ion`` (checked against the reactants) or the first reactant's default."""
-    from constrict.evaluate import default_working_ion
+    from constrict.evaluate import default_working_ion, resolve_reactant
 
-    formulas = [entry_set.reduced_formula(entry_set.find(r)) for r in reactants]
+    formulas = [resolve_reactant(entry_set, r)[0].formula for r in reactants]
     if not ion:
         return default_working_ion(formulas[0])
     from constrict.hull import parse_composition
@@ -139,7 +139,8 @@ def run_interface(args) -> int:
 
 def _interface_args(p):
     p.add_argument("electrolyte", help="formula or entry_id, e.g. Li7P3S11")
-    p.add_argument("coating", help="formula or entry_id, e.g. LiNbO3")
+    p.add_argument("coating", help="formula or entry_id, e.g. LiNbO3, or any composition at its hull energy as "
+                   "hull:<formula>, e.g. hull:Li0.364P0.110S0.388I0.138")
     p.add_argument("--voltage", type=float, nargs="+", default=[2.0, 3.0, 4.0], help="V vs. the ion metal")
     p.add_argument("--convention", default="ion_metal", choices=["ion_metal", "reservoir"])
     _add_data_args(p)
@@ -152,17 +153,18 @@ register("interface", "interface reaction, SEI and Kcrit of one electrolyte/coat
 def run_window(args) -> int:
     """Unconstrained (and constrained at --keff) electrochemical window of a phase."""
     from constrict.electrochem import window
+    from constrict.evaluate import resolve_reactant
     from constrict.kcrit import constrained_window
     from constrict.opensystem import open_system
 
     _check_keff(args.keff)
     entry_set = load_entry_set(args.source, args.custom)
     ion = _ion(entry_set, [args.phase], args.ion, args.allow_absent_ion)
-    row = entry_set.find(args.phase)
-    comp = entry_set.comp[row]
+    phase, _ = resolve_reactant(entry_set, args.phase)
+    comp = phase.comp
     system = open_system(entry_set, comp, ion, args.convention)
     lo, hi = window(system, comp)
-    out = {"phase": entry_set.reduced_formula(row), "working_ion": ion, "window_v": [lo, hi]}
+    out = {"phase": phase.formula, "working_ion": ion, "window_v": [lo, hi]}
     if args.keff is not None:
         out["keff_gpa"] = args.keff
         out["convention"] = args.convention
@@ -179,7 +181,7 @@ def run_window(args) -> int:
 
 
 def _window_args(p):
-    p.add_argument("phase", help="formula or entry_id, e.g. Li10GeP2S12")
+    p.add_argument("phase", help="formula or entry_id, e.g. Li10GeP2S12, or any composition as hull:<formula>")
     p.add_argument("--keff", type=float, default=None, help="effective modulus (GPa) for the constrained window")
     p.add_argument("--convention", default="ion_metal", choices=["ion_metal", "reservoir"])
     _add_data_args(p)

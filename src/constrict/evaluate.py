@@ -28,28 +28,113 @@ JSON_DIGITS = 10
 """Decimal places kept for amounts inside the JSON string columns."""
 
 
-def resolve_reactant(entry_set: EntrySet, item) -> tuple[Reactant, str]:
-    """A reactant and its id from an entry_id, formula, Composition or pymatgen entry.
+HULL_PREFIX = "hull:"
+"""Written form of a composition reactant at its hull energy, e.g. ``"hull:Li0.5CoO2"``.
 
-    Strings and Compositions must be entries of the table (lowest energy of
-    the reduced composition). A pymatgen entry brings its own energy per
-    atom, read as a formation energy (elements at 0) like the table's.
+A plain formula names an entry of the table; only this prefix (or
+:func:`composition_reactant`) turns a composition into a reactant, so a
+mistyped table formula is an error, never silently a hull composition.
+"""
+
+
+def composition_reactant(entry_set: EntrySet, formula) -> Reactant:
+    """Any composition as a reactant: its ground state, at its hull energy.
+
+    The reactant is the set of hull phases at the composition, with the hull
+    energy and (where the physics needs it) the volume of those phases
+    (docs/science.md section 6): a charged cathode such as ``Li0.5CoO2`` or
+    a designed glass such as ``Li0.364P0.110S0.388I0.138``. It needs no
+    entry of its own.
+
+    Parameters
+    ----------
+    entry_set : EntrySet
+    formula : str or pymatgen Composition
+        Any composition of elements in the data; amounts need not be whole.
+
+    Returns
+    -------
+    Reactant
+        ``row`` None, atom fractions, hull energy (eV/atom), and the formula
+        as written (whitespace removed).
+
+    Raises
+    ------
+    UnknownFormulaError
+        The formula cannot be parsed, or the data have no phases spanning
+        its chemical system (no hull).
+    MissingElementError
+        An element is not in the data.
+    MissingVolumeError
+        A hull phase has no volume.
+    """
+    comp = parse_composition(formula)
+    vec = entry_set.composition_vector(comp)
+    energy, phases = entry_set.decompose(vec)
+    ground_state(entry_set, vec, phases, energy)  # every hull phase must carry a volume
+    name = "".join((comp.formula if isinstance(formula, Composition) else str(formula)).split())
+    return Reactant(None, vec, float(energy), name)
+
+
+def resolve_reactant(entry_set: EntrySet, item) -> tuple[Reactant, str]:
+    """A reactant and its id from an entry_id, formula, composition, Reactant or pymatgen entry.
+
+    - A string or Composition names an entry of the table: the lowest
+      energy of its reduced composition, at its own energy.
+    - ``"hull:<formula>"`` (:data:`HULL_PREFIX`) is any composition at its
+      hull energy (:func:`composition_reactant`); its id is the same string,
+      so a result's ``coating_id`` resolves again to the same reactant.
+    - A :class:`~constrict.interface.Reactant` (e.g. from
+      :func:`composition_reactant`) is taken as it is.
+    - A pymatgen entry brings its own energy per atom, read as a formation
+      energy (elements at 0) like the table's.
 
     Returns
     -------
     (Reactant, str)
-        The reactant and its id (entry_id for table entries).
+        The reactant and its id (entry_id for table entries,
+        ``"hull:<formula>"`` for compositions).
+
+    Raises
+    ------
+    UnknownFormulaError
+        Not parseable, or not in the table (the message names the
+        ``hull:`` form for a composition that is not an entry).
+    MissingElementError, MissingVolumeError
+        See :func:`composition_reactant`.
     """
+    if isinstance(item, Reactant):
+        ident = entry_set.entry_ids[item.row] if item.row is not None else HULL_PREFIX + item.formula
+        return item, str(ident)
     if hasattr(item, "composition") and hasattr(item, "energy_per_atom"):
         comp = parse_composition(item.composition)
         vec = entry_set.composition_vector(comp)
         ident = getattr(item, "entry_id", None) or comp.reduced_formula
         return Reactant(None, vec, float(item.energy_per_atom), comp.reduced_formula), str(ident)
+    if isinstance(item, str) and item.strip().startswith(HULL_PREFIX):
+        reactant = composition_reactant(entry_set, item.strip()[len(HULL_PREFIX):])
+        return reactant, HULL_PREFIX + reactant.formula
     if not isinstance(item, (str, Composition)):
         raise UnknownFormulaError(f"cannot read a reactant from {type(item).__name__}; give a formula or entry_id")
-    row = entry_set.find(item)
-    reactant = Reactant(row, entry_set.comp[row], float(entry_set.energy_per_atom_ev[row]), entry_set.reduced_formula(row))
-    return reactant, entry_set.entry_ids[row]
+    try:
+        row = entry_set.find(item)
+    except UnknownFormulaError as err:
+        if isinstance(item, str) and _is_composition_in_data(entry_set, item):
+            raise UnknownFormulaError(
+                f"{err}; to take the composition at its hull energy, write {HULL_PREFIX}{item.strip()}"
+            ) from None
+        raise
+    energy = float(entry_set.energy_per_atom_ev[row])
+    return Reactant(row, entry_set.comp[row], energy, entry_set.reduced_formula(row)), entry_set.entry_ids[row]
+
+
+def _is_composition_in_data(entry_set: EntrySet, text: str) -> bool:
+    """True if ``text`` parses as a formula whose elements are all in the data."""
+    try:
+        entry_set.composition_vector(parse_composition(text))
+    except ConstrictError:
+        return False
+    return True
 
 
 def _amounts_json(entry_set: EntrySet, phases: dict) -> str:
