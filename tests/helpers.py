@@ -1,7 +1,15 @@
-"""Small helpers shared by the tests (not fixtures)."""
+"""Small helpers shared by the tests (not fixtures; those are in conftest.py)."""
+
+from pathlib import Path
 
 import pandas as pd
 from pymatgen.core import Composition
+
+SNAPSHOT = Path(__file__).resolve().parents[1] / "data" / "mp_offline.parquet"
+"""The committed offline MP entry table."""
+
+LI_S_ROWS = (("Li", 0.0, 20.0), ("S", 0.0, 25.0), ("Li2S", -1.0, 15.0), ("LiS", -0.7, 14.0))
+"""The hand-checkable Li-S system of tests/test_kcrit.py (formula, eV/atom, Å³/atom)."""
 
 
 def entry_table(rows):
@@ -14,3 +22,8 @@ def entry_table(rows):
             "volume_per_atom_a3": [v for _, _, v in rows],
         }
     )
+
+
+def tiny_table(rows=LI_S_ROWS):
+    """Li-S entry table (default :data:`LI_S_ROWS`) from (formula, energy_per_atom_ev, volume_per_atom_a3)."""
+    return entry_table(rows)

@@ -1,18 +1,14 @@
 """CLI: readable and JSON output, one-line errors with exit code 2."""
 
 import json
-from pathlib import Path
 
 import pytest
+from helpers import SNAPSHOT, tiny_table
 
 from constrict import cli
 
-SNAPSHOT = Path(__file__).resolve().parents[1] / "data" / "mp_offline.parquet"
-
 
 def test_errors_are_one_line(capsys, monkeypatch):
-    from test_kcrit import tiny_table
-
     from constrict.hull import EntrySet
 
     monkeypatch.setattr(cli, "load_entry_set", lambda *args, **kwargs: EntrySet.from_frame(tiny_table()))
@@ -35,8 +31,6 @@ def test_errors_are_one_line(capsys, monkeypatch):
 
 
 def test_bad_input_messages_name_the_value(capsys, monkeypatch):
-    from test_kcrit import tiny_table
-
     from constrict.hull import EntrySet
 
     monkeypatch.setattr(cli, "load_entry_set", lambda *args, **kwargs: EntrySet.from_frame(tiny_table()))

@@ -3,17 +3,10 @@
 import json
 
 import pytest
-from test_kcrit import tiny_table
 
 from constrict.electrochem import window
 from constrict.evaluate import evaluate_interface
-from constrict.hull import EntrySet
 from constrict.opensystem import open_system
-
-
-@pytest.fixture(scope="module")
-def lis():
-    return EntrySet.from_frame(tiny_table())
 
 
 def test_products_per_atom_of_reactant(lis):

@@ -1,9 +1,7 @@
 """Exact hulls: a hand-checkable binary and pymatgen on real chemical systems."""
 
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from helpers import entry_table
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
@@ -11,10 +9,6 @@ from pymatgen.core import Composition
 
 from constrict.errors import MissingElementError, SchemaError, UnknownFormulaError
 from constrict.hull import EntrySet, e_above_hull
-
-SNAPSHOT = Path(__file__).resolve().parents[1] / "data" / "mp_offline.parquet"
-
-
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +42,10 @@ def test_lookup_errors(binary):
         EntrySet.from_frame(binary.drop(columns="energy_per_atom_ev"))
 
 
-@pytest.fixture(scope="module")
-def snapshot():
-    if not SNAPSHOT.exists():
-        pytest.skip("data/mp_offline.parquet not built yet (make snapshot)")
-    return pd.read_parquet(SNAPSHOT)
-
-
 @pytest.mark.parametrize("chemsys", ["Li-P-S", "Li-Nb-O", "Ge-Li-P-S", "Na-P-S", "Al-Li-O"])
-def test_e_above_hull_matches_pymatgen(snapshot, chemsys):
+def test_e_above_hull_matches_pymatgen(snapshot_frame, chemsys):
     els = set(chemsys.split("-"))
-    sub = snapshot[[set(e) <= els for e in snapshot["elements"]]].reset_index(drop=True)
+    sub = snapshot_frame[[set(e) <= els for e in snapshot_frame["elements"]]].reset_index(drop=True)
     entries = [
         PDEntry(Composition(f), e * Composition(f).num_atoms)
         for f, e in zip(sub["reduced_formula"], sub["energy_per_atom_ev"], strict=True)
@@ -67,9 +54,9 @@ def test_e_above_hull_matches_pymatgen(snapshot, chemsys):
     np.testing.assert_allclose(e_above_hull(sub), ref, atol=1e-9)
 
 
-def test_snapshot_column_is_exact(snapshot):
+def test_snapshot_column_is_exact(snapshot_frame):
     # the committed e_above_hull_ev must be the hull of the table itself
-    sub = snapshot[snapshot["nelements"] <= 2].reset_index(drop=True)
+    sub = snapshot_frame[snapshot_frame["nelements"] <= 2].reset_index(drop=True)
     np.testing.assert_allclose(e_above_hull(sub), sub["e_above_hull_ev"], atol=1e-8)
 
 

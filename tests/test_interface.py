@@ -1,19 +1,12 @@
-"""Interface reaction on hand-checkable Li-S cases (see test_kcrit.tiny_table)."""
+"""Interface reaction on hand-checkable Li-S cases (helpers.LI_S_ROWS)."""
 
 import json
 
 import numpy as np
 import pytest
-from test_kcrit import tiny_table
 
 from constrict.evaluate import RESULT_COLUMNS, evaluate_interface, resolve_reactant
-from constrict.hull import EntrySet
 from constrict.interface import interface_reaction
-
-
-@pytest.fixture(scope="module")
-def lis():
-    return EntrySet.from_frame(tiny_table())
 
 
 def test_li_plus_s_makes_li2s(lis):

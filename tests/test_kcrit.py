@@ -10,12 +10,10 @@ Self-consistent: 2/3 LiS (1/3 Li released): Phi = 2/3 * (-0.7 + 1) = 0.2,
   V_P' = 2/3 * 14 + 1/3 * 20 = 16, dV = 1 -> K = (1/3 - 0.2) / 1 = 2/15 eV/Å³ = 21.362 GPa.
 """
 
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
-from helpers import entry_table
+from helpers import tiny_table
 
 from constrict import EV_PER_A3_TO_GPA
 from constrict.electrochem import ground_state, window
@@ -24,18 +22,6 @@ from constrict.evaluate import evaluate_interface
 from constrict.hull import EntrySet
 from constrict.kcrit import KcritAt, constrained_window, kcrit_at, kcrit_linear_gpa
 from constrict.opensystem import ion_metal_volume, open_system
-
-SNAPSHOT = Path(__file__).resolve().parents[1] / "data" / "mp_offline.parquet"
-
-
-def tiny_table(rows=(("Li", 0.0, 20.0), ("S", 0.0, 25.0), ("Li2S", -1.0, 15.0), ("LiS", -0.7, 14.0))):
-    """Li-S entry table from (formula, energy_per_atom_ev, volume_per_atom_a3)."""
-    return entry_table(rows)
-
-
-@pytest.fixture(scope="module")
-def lis():
-    return EntrySet.from_frame(tiny_table())
 
 
 def _li2s(es, convention="ion_metal"):
@@ -85,13 +71,6 @@ def test_missing_metal_and_volume():
     es = EntrySet.from_frame(tiny_table((("Li", 0.0, np.nan), ("S", 0.0, 25.0), ("Li2S", -1.0, 15.0))))
     with pytest.raises(MissingVolumeError):
         evaluate_interface(es, "Li2S", "S", voltages_v=[3.0], working_ion="Li")
-
-
-@pytest.fixture(scope="module")
-def snapshot_set():
-    if not SNAPSHOT.exists():
-        pytest.skip("data/mp_offline.parquet not built yet (make snapshot)")
-    return EntrySet.from_frame(pd.read_parquet(SNAPSHOT))
 
 
 def test_sc_at_least_linear_on_real_pairs(snapshot_set):

@@ -6,10 +6,8 @@ e_above_hull <= 1e-6 eV/atom) with at most 3 elements, so that pymatgen's
 phase diagrams (up to 7 elements) keep the test to a few minutes.
 """
 
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from pymatgen.analysis.interface_reactions import InterfacialReactivity
 from pymatgen.analysis.phase_diagram import (
@@ -21,26 +19,22 @@ from pymatgen.core import Composition, Element
 
 from constrict.electrochem import window
 from constrict.evaluate import evaluate_interface
-from constrict.hull import EntrySet
 from constrict.opensystem import open_system
 
-SNAPSHOT = Path(__file__).resolve().parents[1] / "data" / "mp_offline.parquet"
 ELECTROLYTES = ("Li10GeP2S12", "Li10SiP2S12", "Li7P3S11")
 VOLTAGES_V = (2.0, 3.0, 4.0)
 N_PER_ELECTROLYTE = 17  # 51 pairs
 SEED = 20240611
 
 
-@pytest.fixture(scope="module")
-def frame():
-    if not SNAPSHOT.exists():
-        pytest.skip("data/mp_offline.parquet not built yet (make snapshot)")
-    return pd.read_parquet(SNAPSHOT)
+@pytest.fixture
+def frame(snapshot_frame):
+    return snapshot_frame
 
 
-@pytest.fixture(scope="module")
-def entry_set(frame):
-    return EntrySet.from_frame(frame)
+@pytest.fixture
+def entry_set(snapshot_set):
+    return snapshot_set
 
 
 def draw_pairs(frame, n_per_electrolyte=N_PER_ELECTROLYTE, seed=SEED, max_elements=3):
