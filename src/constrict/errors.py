@@ -27,3 +27,11 @@ class ConfigError(ConstrictError):
 
 class MissingAPIKeyError(ConstrictError):
     """The mp-api source was selected but MP_API_KEY is not set."""
+
+
+class MPAPIError(ConstrictError):
+    """The Materials Project API could not be reached, refused the key, or a download failed."""
+
+
+class EnergyScaleError(ConstrictError):
+    """Energies on different scales (thermo types, MP releases) would be mixed."""

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from pymatgen.core import Composition, Element
 
 from constrict.errors import SchemaError, UnknownFormulaError
+from constrict.tables import write_table
 
 SOURCES = ("mp_offline", "oqmd_offline", "mp_api", "custom")
 """Values allowed in the ``source`` column."""
@@ -192,7 +193,7 @@ def _check_column(df: pd.DataFrame, col: str, kind: str) -> None:
 def _check_elements_at_zero(df: pd.DataFrame) -> None:
     unary = df[df["nelements"] == 1]
     present = {el for els in df["elements"] for el in els}
-    zero = {els[0] for els, e in zip(unary["elements"], unary["energy_per_atom_ev"]) if e == 0.0}
+    zero = {els[0] for els, e in zip(unary["elements"], unary["energy_per_atom_ev"], strict=True) if e == 0.0}
     lacking = sorted(present - zero)
     if lacking:
         raise SchemaError(f"elements {lacking[:5]} have no elemental row at energy 0 (formation energies need them)")
@@ -201,16 +202,23 @@ def _check_elements_at_zero(df: pd.DataFrame) -> None:
         raise SchemaError(f"elemental row {below['reduced_formula'].iloc[0]!r} lies below 0 eV/atom")
 
 
-def write_entries(df: pd.DataFrame, path: str | Path) -> Path:
-    """Validate and write an entry table as Parquet (no index, fixed schema)."""
+def write_entries(df: pd.DataFrame, path: str | Path, metadata: dict[str, str] | None = None) -> Path:
+    """Validate and write an entry table as Parquet (no index, fixed schema), atomically.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The entry table; columns beyond ENTRY_COLUMNS are left out.
+    path : str or Path
+        Destination (``constrict.tables.write_table``: a temp file renamed over it).
+    metadata : dict of str, optional
+        Key-value metadata stored in the file (e.g. mp-api's thermo type and
+        MP database version).
+    """
     validate_entries(df)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     schema = pa.schema([(c, _ARROW_TYPES[k.rstrip("?")]) for c, k in ENTRY_COLUMNS.items()])
-    table = pa.Table.from_pandas(df[list(ENTRY_COLUMNS)], schema=schema, preserve_index=False)
-    table = table.replace_schema_metadata(None)
-    pq.write_table(table, path, compression="zstd")
-    return path
+    write_table(df[list(ENTRY_COLUMNS)], path, schema=schema, metadata=metadata)
+    return Path(path)
 
 
 def read_entries(path: str | Path) -> pd.DataFrame:
@@ -227,7 +235,8 @@ def read_entries(path: str | Path) -> pd.DataFrame:
     try:
         df = pq.read_table(path).to_pandas()
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
-        raise SchemaError(f"cannot read {path} as Parquet ({type(exc).__name__}); rebuild or replace the file") from None
+        reason = type(exc).__name__
+        raise SchemaError(f"cannot read {path} as Parquet ({reason}); rebuild or replace the file") from None
     try:
         return validate_entries(finalize_entries(df))
     except (SchemaError, ValueError, TypeError) as exc:
