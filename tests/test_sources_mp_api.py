@@ -290,13 +290,13 @@ def test_the_fixture_has_two_scales_under_the_mixed_type():
 
 def test_bulk_formation_energies_are_mps_own_despite_two_scales(tmp_path):
     df = fetch_all_materials(FakeRester(KEY), tmp_path)
-    thermo_calls = [c[1] for c in FakeRester.calls if c[0] == "thermo"]
-    assert {tuple(c["thermo_types"]) for c in thermo_calls} == {(BULK_THERMO_TYPE,)}
     expected = expected_formation_energies()
     by_id = df.set_index("material_id")["energy_per_atom_ev"]
     assert len(by_id) == 22  # 29 documents, 22 compositions
     for mpid, energy in by_id.items():
         assert energy == pytest.approx(expected[mpid], abs=1e-9), mpid
+    thermo_calls = [c[1] for c in FakeRester.calls if c[0] == "thermo"]
+    assert {tuple(c["thermo_types"]) for c in thermo_calls} == {(BULK_THERMO_TYPE,)}
 
 
 def test_bulk_conversion_gives_the_schema(tmp_path):

@@ -1,4 +1,4 @@
-"""Snakemake adapter: fetch entries with mp-api (cached per chemical system) into one table."""
+"""Snakemake adapter: fetch entries with mp-api (cached, one energy scale) into one labelled table."""
 
 from constrict.workflow import log_to
 
@@ -9,4 +9,4 @@ if __name__ == "__main__":
 
     entries = load_entries("mp_api", chemical_systems=snakemake.params.chemical_systems,
                            cache_dir=snakemake.params.cache_dir)
-    write_entries(entries, snakemake.output[0])
+    write_entries(entries, snakemake.output[0], metadata=entries.attrs.get("parquet_metadata"))
