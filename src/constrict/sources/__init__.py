@@ -13,12 +13,13 @@ from pathlib import Path
 import pandas as pd
 
 from constrict.errors import SchemaError
+from constrict.paths import SNAPSHOT_FILES, snapshot_path
 from constrict.sources.schema import ENTRY_COLUMNS, SOURCES, read_entries, validate_entries
 
 __all__ = ["ENTRY_COLUMNS", "SOURCES", "load_entries", "validate_entries"]
 
-SNAPSHOTS = {"mp_offline": Path("data/mp_offline.parquet"), "oqmd_offline": Path("data/oqmd_offline.parquet")}
-"""Default snapshot files, relative to the repository root."""
+SNAPSHOTS = SNAPSHOT_FILES
+"""Offline source -> snapshot file name, found by :func:`constrict.paths.snapshot_path`."""
 
 
 @cache
@@ -43,15 +44,18 @@ def load_entries(
         Which data. Offline snapshots are read once per process (cached);
         callers get a copy.
     path : str or Path, optional
-        Snapshot file for the offline sources (default
-        ``data/<source>.parquet``).
+        Snapshot file for the offline sources (default: ``<source>.parquet``
+        in :func:`constrict.paths.data_dir`, i.e. ``$CONSTRICT_DATA_DIR`` or
+        the package's own data).
     custom : str, Path or DataFrame, optional
         Custom entries (CSV/YAML file or table) merged in; a custom row
         replaces the source's row of the same composition, with a warning.
     chemical_systems : iterable of str, optional
         Offline: keep only entries whose elements lie inside one of these
         systems (e.g. ``["Li-P-S"]`` keeps Li, P, S, Li2S, P2S5, Li3PS4...).
-        mp_api: the systems to fetch; None fetches all of Materials Project.
+        mp_api: the systems to fetch, in one call for the union of their
+        elements (at most 9, thermo type GGA_GGA+U_R2SCAN); None fetches all
+        of Materials Project (thermo type GGA_GGA+U). docs/data.md says why.
     cache_dir : str or Path, optional
         mp_api cache directory (default ``cache/mp_api``).
     rester_factory : callable, optional
@@ -71,7 +75,7 @@ def load_entries(
             rester_factory=rester_factory,
         )
     elif source in SNAPSHOTS:
-        snapshot = Path(path) if path is not None else SNAPSHOTS[source]
+        snapshot = Path(path) if path is not None else snapshot_path(source)
         if not snapshot.is_file():
             raise SchemaError(
                 f"snapshot {snapshot} not found; build it with "

@@ -306,7 +306,8 @@ def fetch_all_materials(rester, slice_dir: str | Path, *, nelements_slices=NELEM
     frames: dict[str, pd.DataFrame] = {}
     for kind, lo, hi in plan:
         name = _slice_name(kind, lo, hi)
-        cached = _read_labelled(slice_dir / f"{name}.parquet", BULK_THERMO_TYPE, version, entry_table=False)
+        path, schema = slice_dir / f"{name}.parquet", _SLICE_SCHEMAS[kind]
+        cached = _read_labelled(path, BULK_THERMO_TYPE, version, slice_schema=schema)
         if cached is not None:
             frames[name] = cached
     if frames:
@@ -407,13 +408,16 @@ def _database_version(rester) -> str:
     return str(getattr(rester, "db_version", None) or "unknown")
 
 
-def _read_labelled(path: Path, thermo_type: str, version: str | None = None, *, entry_table: bool = True):
+def _read_labelled(
+    path: Path, thermo_type: str, version: str | None = None, *, slice_schema: pa.Schema | None = None
+) -> pd.DataFrame | None:
     """A cache file's table, or None (with one line saying why) if it must be fetched again.
 
     Usable: readable Parquet labelled with ``thermo_type`` and (unless
-    ``version`` is None) that MP database version; an entry table must also
-    pass ``validate_entries``. A file cut off mid-write, or written before
-    caches were labelled, is never used.
+    ``version`` is None) that MP database version, holding an entry table
+    that passes ``validate_entries`` (or, for a slice, the columns of
+    ``slice_schema``). A file cut off mid-write, or written before caches
+    were labelled, is never used.
     """
     if not path.is_file():
         return None
@@ -431,12 +435,14 @@ def _read_labelled(path: Path, thermo_type: str, version: str | None = None, *, 
                 f"{wanted} is asked for: fetching it again", logging.WARNING)
         return None
     df = table.to_pandas()
-    if entry_table:
-        try:
+    try:
+        if slice_schema is None:
             df = validate_entries(finalize_entries(df))
-        except SchemaError as exc:
-            _report(f"{path}: invalid cache ({exc}), not used; fetching it again", logging.WARNING)
-            return None
+        elif table.schema.names != slice_schema.names:
+            raise SchemaError(f"columns {table.schema.names}, expected {slice_schema.names}")
+    except SchemaError as exc:
+        _report(f"{path}: invalid cache ({exc}), not used; fetching it again", logging.WARNING)
+        return None
     df.attrs["parquet_metadata"] = meta
     return df
 
