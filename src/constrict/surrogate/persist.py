@@ -1,0 +1,164 @@
+"""Save and load a fitted surrogate as a skops file, with its metadata.
+
+The file holds plain data only (a dict: format tag, the constructor
+parameters, the feature list, the fitted ExtraTreesRegressor, the SHAP
+background, ``info_`` and the library versions), never a pickled constrict
+class. Loading is safe:
+
+- every type in the file must be one skops trusts by default, plus
+  ``sklearn.tree._tree.Tree`` (the forest's node arrays); anything else is
+  refused;
+- skops does not trust ``Tree`` because scikit-learn indexes its node
+  arrays without bounds checks, so every tree's child and feature indices
+  are checked to lie in range before the model is returned.
+
+Versions: the file records scikit-learn, numpy, shap, skops, constrict and
+Python. A different **scikit-learn** is an error (its tree internals and
+predictions may change between releases, so retrain, or install the pins);
+any other difference is a warning (:class:`VersionWarning`), because the
+numbers do not depend on it.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from constrict.errors import ConstrictError, SchemaError
+
+FORMAT = "constrict.surrogate/1"
+"""Format tag stored in every file; a different tag is refused."""
+
+SUFFIX = ".skops"
+
+TREE_TYPE = "sklearn.tree._tree.Tree"
+
+STRICT_LIBRARIES = ("scikit-learn",)
+"""A version difference of these is an error on load."""
+
+WARN_LIBRARIES = ("numpy", "shap", "skops", "constrict")
+"""A version difference of these (and of Python) is a warning on load."""
+
+
+class VersionWarning(UserWarning):
+    """A model file was written with other library versions than those installed."""
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries recorded in a model file, and Python's."""
+    out = {name: version(name) for name in STRICT_LIBRARIES + WARN_LIBRARIES}
+    out["python"] = ".".join(map(str, sys.version_info[:3]))
+    return out
+
+
+def save(model, path: str | Path) -> Path:
+    """Write a fitted :class:`~constrict.surrogate.model.KcritSurrogate` to ``path`` (skops).
+
+    Returns
+    -------
+    Path
+        The file written (atomically: a temp file renamed over it).
+    """
+    import skops.io as sio
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(model)
+    payload = {
+        "format": FORMAT,
+        "params": model.get_params(),
+        "features": list(model.features_),
+        "estimator": model.estimator_,
+        "background": model.background_.to_numpy(dtype=float),
+        "info": dict(model.info_),
+        "versions": library_versions(),
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        sio.dump(payload, tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _check_trees(forest, n_features: int, path: Path) -> None:
+    """Refuse trees whose node arrays index outside themselves."""
+    for i, estimator in enumerate(forest.estimators_):
+        tree = estimator.tree_
+        n = tree.node_count
+        children = np.concatenate([tree.children_left, tree.children_right])
+        leaf = tree.children_left == -1
+        ok = (
+            len(tree.children_left) == n
+            and ((children == -1) | ((children > 0) & (children < n))).all()
+            and ((tree.feature[~leaf] >= 0) & (tree.feature[~leaf] < n_features)).all()
+            and tree.n_features == n_features
+        )
+        if not ok:
+            raise SchemaError(f"{path}: tree {i} has node or feature indices out of range; damaged or not ours")
+
+
+def _check_versions(saved: dict[str, str], path: Path) -> None:
+    installed = library_versions()
+    for name in STRICT_LIBRARIES:
+        if saved.get(name) != installed[name]:
+            raise ConstrictError(
+                f"{path} was written with {name} {saved.get(name)}, this environment has {installed[name]}; "
+                "retrain (make run) or install the pinned versions (pip install -c constraints.txt -e .)"
+            )
+    names = (*WARN_LIBRARIES, "python")
+    differ = [f"{n} {saved.get(n)} -> {installed[n]}" for n in names if saved.get(n) != installed[n]]
+    if differ:
+        warnings.warn(f"{path.name}: written with other versions ({', '.join(differ)})", VersionWarning, stacklevel=3)
+
+
+def load(path: str | Path):
+    """Read a model written by :func:`save`.
+
+    Returns
+    -------
+    KcritSurrogate
+        Fitted, with ``features_``, ``estimator_``, ``background_``,
+        ``max_tree_nodes_`` and ``info_`` (``info_["versions"]``: the
+        versions it was written with, ``info_["path"]``: the file).
+
+    Raises
+    ------
+    ConstrictError
+        Missing file, another scikit-learn version, untrusted types, a
+        foreign format or damaged trees (one line each).
+    """
+    import skops.io as sio
+
+    from constrict.surrogate.model import KcritSurrogate, check_tree_size
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConstrictError(f"surrogate model {path} not found")
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same one line
+        raise SchemaError(f"{path}: not a skops file ({type(exc).__name__})") from None
+    foreign = sorted(set(untrusted) - {TREE_TYPE})
+    if foreign:
+        raise SchemaError(f"{path}: refusing untrusted types {', '.join(foreign)}; not a constrict surrogate file")
+    payload = sio.load(path, trusted=[TREE_TYPE] if TREE_TYPE in untrusted else None)
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise SchemaError(f"{path}: not a {FORMAT} file")
+    _check_versions(payload["versions"], path)
+    features = list(payload["features"])
+    _check_trees(payload["estimator"], len(features), path)
+    model = KcritSurrogate(**payload["params"])
+    model.features_ = features
+    model.estimator_ = payload["estimator"]
+    model.max_tree_nodes_ = check_tree_size(model.estimator_)
+    model.background_ = pd.DataFrame(payload["background"], columns=features)
+    model.info_ = {**payload["info"], "versions": payload["versions"], "path": str(path)}
+    return model
