@@ -424,7 +424,7 @@ def _read_labelled(
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowException) as exc:
-        _report(f"{path}: unreadable cache ({type(exc).__name__}: {_one_line(exc, 120)}), not used; "
+        _report(f"{path}: unreadable cache ({type(exc).__name__}: cut off or not Parquet), not used; "
                 "fetching it again", logging.WARNING)
         return None
     meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
@@ -464,6 +464,7 @@ def _write_with_hull(df: pd.DataFrame, path: Path, metadata: dict[str, str]) -> 
 
 
 def _one_line(exc: BaseException, limit: int = 240) -> str:
+    """The exception's text on one line, at most ``limit`` characters."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
