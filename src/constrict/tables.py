@@ -66,7 +66,12 @@ _STRING_FIELDS = ["sei_composition", "sei_products", "products"]
 
 
 def write_table(
-    df: pd.DataFrame, path: str | Path, schema: pa.Schema | None = None, metadata: dict[str, str] | None = None
+    df: pd.DataFrame,
+    path: str | Path,
+    schema: pa.Schema | None = None,
+    metadata: dict[str, str] | None = None,
+    *,
+    row_group_size: int = ROW_GROUP_SIZE,
 ) -> None:
     """Write ``df`` to Parquet atomically and byte-reproducibly.
 
@@ -83,6 +88,8 @@ def write_table(
     metadata : dict of str, optional
         Key-value metadata stored in the file's schema (in place of pandas'
         own, which is always dropped).
+    row_group_size : int
+        Rows per row group; fixed, so that the bytes are reproducible.
     """
     if schema is not None:
         missing = [n for n in schema.names if n not in df.columns]
@@ -96,7 +103,7 @@ def write_table(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE, compression="zstd")
+        pq.write_table(table, tmp, row_group_size=row_group_size, compression="zstd")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
