@@ -31,12 +31,11 @@ def register(name: str, help_text: str):
     return wrap
 
 
-def load_entry_set(source: str = "mp_offline", custom: str | None = None):
-    """EntrySet of a source, with custom entries merged in."""
-    from constrict.hull import EntrySet
-    from constrict.sources import load_entries
+def load_entry_set(source: str = "mp_offline", custom: str | None = None, data_dir: str | None = None):
+    """EntrySet of a source, with custom entries merged in (built arrays cached on disk)."""
+    from constrict.entry_cache import load_entry_set as load
 
-    return EntrySet.from_frame(load_entries(source, custom=custom))
+    return load(source, custom=custom, data_dir=data_dir)
 
 
 def _clean(value):
@@ -69,6 +68,8 @@ def _phases(text: str) -> str:
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", default="mp_offline", choices=["mp_offline", "oqmd_offline", "mp_api"])
     p.add_argument("--custom", default=None, help="file of custom entries (docs/schema.md)")
+    p.add_argument("--data-dir", default=None,
+                   help="folder of the offline snapshots (default: $CONSTRICT_DATA_DIR, else the package's own data)")
     p.add_argument("--ion", default=None,
                    help="working ion (default: Na if the electrolyte has Na and not Li, else Li)")
     p.add_argument("--allow-absent-ion", action="store_true",
@@ -105,7 +106,7 @@ def run_interface(args) -> int:
     from constrict.opensystem import check_voltages
 
     check_voltages(args.voltage)
-    entry_set = load_entry_set(args.source, args.custom)
+    entry_set = load_entry_set(args.source, args.custom, args.data_dir)
     ion = _ion(entry_set, [args.electrolyte, args.coating], args.ion, args.allow_absent_ion)
     rows = evaluate_interface(
         entry_set, args.electrolyte, args.coating, voltages_v=args.voltage, working_ion=ion, convention=args.convention
@@ -158,7 +159,7 @@ def run_window(args) -> int:
     from constrict.opensystem import open_system
 
     _check_keff(args.keff)
-    entry_set = load_entry_set(args.source, args.custom)
+    entry_set = load_entry_set(args.source, args.custom, args.data_dir)
     ion = _ion(entry_set, [args.phase], args.ion, args.allow_absent_ion)
     phase, _ = resolve_reactant(entry_set, args.phase)
     comp = phase.comp
@@ -207,6 +208,23 @@ def _summarise_args(p):
 
 run_summarise.add_arguments = _summarise_args
 register("summarise", "Kcrit statistics, histograms and element correlations of a gathered screen")(run_summarise)
+
+
+def run_stack(args) -> int:
+    """Both interfaces of a cathode | coating | electrolyte stack, the coating's window, the verdict at --keff."""
+    from constrict.stack.cli import run
+
+    return run(args)
+
+
+def _stack_args(p):
+    from constrict.stack.cli import add_arguments
+
+    add_arguments(p)
+
+
+run_stack.add_arguments = _stack_args
+register("stack", "cathode | coating | electrolyte: both interfaces at the cathode's voltage")(run_stack)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,21 +16,22 @@ import jsonschema
 import yaml
 
 from constrict.errors import ConfigError
+from constrict.paths import schema_path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-"""Repository root (the package is installed editable from ``src/``)."""
-
-SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
+"""Repository root when the package runs from a checkout (editable install); see :mod:`constrict.paths`."""
 
 
 @functools.cache
 def _schema() -> dict:
-    if not SCHEMA_PATH.is_file():
+    """The config schema: ``workflow/schemas/`` of the checkout, else the copy a wheel installs."""
+    path = schema_path()
+    if not path.is_file():
         raise ConfigError(
-            f"config schema {SCHEMA_PATH.name} not found under workflow/schemas; "
-            "install constrict editable from its repository (pip install -e .)"
+            f"config schema {path.name} not found at {path}; reinstall constrict (pip install .) "
+            "or run it from its repository"
         )
-    return yaml.safe_load(SCHEMA_PATH.read_text())
+    return yaml.safe_load(path.read_text())
 
 
 def _validator_with_defaults() -> type:

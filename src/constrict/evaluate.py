@@ -22,7 +22,18 @@ from constrict.opensystem import (
     check_voltages,
     open_system,
 )
-from constrict.tables import RESULT_COLUMNS, RESULT_SCHEMA  # noqa: F401 - re-exported
+
+_FROM_TABLES = ("RESULT_COLUMNS", "RESULT_SCHEMA")
+
+
+def __getattr__(name: str):
+    """Re-export the result schema of :mod:`constrict.tables` on first use (it imports pyarrow and pandas)."""
+    if name in _FROM_TABLES:
+        from constrict import tables
+
+        return getattr(tables, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 JSON_DIGITS = 10
 """Decimal places kept for amounts inside the JSON string columns."""

@@ -17,16 +17,21 @@ above the p = 0 hull may win under pressure), which therefore uses
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from pymatgen.core import Composition, Element
 
 from constrict._lp import DenseLP
 from constrict.errors import MissingElementError, SchemaError, UnknownFormulaError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from pymatgen.core import Composition
 
 STABLE_TOL_EV = 1e-6
 """A phase with e_above_hull <= this (eV/atom) is kept as a hull candidate.
@@ -46,6 +51,8 @@ def parse_composition(formula) -> Composition:
     UnknownFormulaError
         If pymatgen cannot parse it or it is empty.
     """
+    from pymatgen.core import Composition, Element
+
     if isinstance(formula, Composition):
         comp = formula
     else:
@@ -73,10 +80,13 @@ def _subsets(key: tuple[int, ...]):
 class EntrySet:
     """An entry table as arrays, with per-chemical-system caches.
 
+    Build it with :meth:`from_frame` (parses every formula), or
+    :meth:`from_arrays` (arrays already built, e.g. read from the on-disk
+    cache of :mod:`constrict.entry_cache`), or restrict one with
+    :meth:`subset`.
+
     Attributes
     ----------
-    frame : pandas.DataFrame
-        The table (index reset), one row per entry.
     elements : tuple of str
         All elements of the table, sorted; column order of ``comp``.
     comp : ndarray of shape (n_entries, n_elements)
@@ -89,22 +99,31 @@ class EntrySet:
         Energy above the hull of this table (eV/atom).
     stable : ndarray of bool, shape (n_entries,)
         ``e_above_hull_ev <= STABLE_TOL_EV``.
+    entry_ids : ndarray of object (str), shape (n_entries,)
+        entry_id per entry.
+    reduced_formulas : ndarray of object (str), shape (n_entries,)
+        Reduced formula per entry.
+    frame : pandas.DataFrame
+        The table (index reset), one row per entry; read on first use when
+        the set was built from arrays (see :attr:`frame`).
     """
 
-    frame: pd.DataFrame
     elements: tuple[str, ...]
     comp: np.ndarray
     energy_per_atom_ev: np.ndarray
     volume_per_atom_a3: np.ndarray
     e_above_hull_ev: np.ndarray
     stable: np.ndarray
-    _keys: list = field(repr=False)
-    _groups: dict = field(repr=False)
+    entry_ids: np.ndarray
+    reduced_formulas: np.ndarray
+    _groups: SystemRows = field(repr=False)
+    _frame: pd.DataFrame | None = field(default=None, repr=False)
+    _frame_loader: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     # ------------------------------------------------------------------ build
     @classmethod
-    def from_frame(cls, df: pd.DataFrame, *, recompute_hull: bool = False) -> "EntrySet":
+    def from_frame(cls, df: pd.DataFrame, *, recompute_hull: bool = False) -> EntrySet:
         """Wrap an entry table.
 
         Parameters
@@ -124,17 +143,10 @@ class EntrySet:
         elements = tuple(sorted({el.symbol for c in comps for el in c.elements}))
         index = {el: i for i, el in enumerate(elements)}
         comp = np.zeros((len(frame), len(elements)))
-        keys = []
         for row, c in enumerate(comps):
-            frac = c.fractional_composition
-            cols = sorted(index[el.symbol] for el in c.elements)
-            for el, amt in frac.items():
+            for el, amt in c.fractional_composition.items():
                 comp[row, index[el.symbol]] = amt
-            keys.append(tuple(cols))
-        groups: dict[tuple[int, ...], list[int]] = {}
-        for row, key in enumerate(keys):
-            groups.setdefault(key, []).append(row)
-        groups = {k: np.asarray(v) for k, v in groups.items()}
+        groups = SystemRows(comp)
         energy = frame["energy_per_atom_ev"].to_numpy(dtype=float)
         if not np.all(np.isfinite(energy)):
             raise SchemaError("entry table has missing energy_per_atom_ev values")
@@ -146,20 +158,149 @@ class EntrySet:
         if not have:
             e_hull = _e_above_hull(comp, energy, groups)
         return cls(
-            frame=frame,
             elements=elements,
             comp=comp,
             energy_per_atom_ev=energy,
             volume_per_atom_a3=volume,
             e_above_hull_ev=e_hull,
             stable=e_hull <= STABLE_TOL_EV,
-            _keys=keys,
+            entry_ids=_strings(frame["entry_id"].astype(str)),
+            reduced_formulas=_strings(frame["reduced_formula"].astype(str)),
             _groups=groups,
+            _frame=frame,
         )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        elements: Sequence[str],
+        comp: np.ndarray,
+        energy_per_atom_ev: np.ndarray,
+        volume_per_atom_a3: np.ndarray,
+        e_above_hull_ev: np.ndarray,
+        entry_ids: Sequence[str],
+        reduced_formulas: Sequence[str],
+        frame: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
+    ) -> EntrySet:
+        """An entry set from arrays already built (no formula parsing, no hull).
+
+        Parameters
+        ----------
+        elements : sequence of str
+            Sorted element symbols, the columns of ``comp``.
+        comp : ndarray of shape (n_entries, n_elements)
+            Atom fractions of each entry (rows sum to 1).
+        energy_per_atom_ev : ndarray of shape (n_entries,)
+            Formation energy per atom (eV/atom), elements at 0.
+        volume_per_atom_a3 : ndarray of shape (n_entries,)
+            Volume per atom (Å³/atom); NaN where unknown.
+        e_above_hull_ev : ndarray of shape (n_entries,)
+            Energy above the hull of these entries (eV/atom).
+        entry_ids, reduced_formulas : sequence of str, length n_entries
+            Identifier and reduced formula of each entry.
+        frame : pandas.DataFrame or callable, optional
+            The entry table, or a picklable zero-argument callable that reads
+            it on first access of :attr:`frame`. Without it, :attr:`frame`
+            is a table of the columns above.
+
+        Returns
+        -------
+        EntrySet
+            Equal, array by array, to :meth:`from_frame` of the same table.
+        """
+        elements = tuple(str(e) for e in elements)
+        comp = np.asarray(comp, dtype=float)
+        n = len(comp)
+        if comp.shape != (n, len(elements)):
+            raise SchemaError(f"comp has shape {comp.shape}, expected ({n}, {len(elements)})")
+        columns = {
+            "energy_per_atom_ev": np.asarray(energy_per_atom_ev, dtype=float),
+            "volume_per_atom_a3": np.asarray(volume_per_atom_a3, dtype=float),
+            "e_above_hull_ev": np.asarray(e_above_hull_ev, dtype=float),
+            "entry_ids": _strings(entry_ids),
+            "reduced_formulas": _strings(reduced_formulas),
+        }
+        bad = {name: a.shape for name, a in columns.items() if a.shape != (n,)}
+        if bad:
+            raise SchemaError(f"arrays {bad} do not have shape ({n},) like comp")
+        is_table = frame is not None and not callable(frame)
+        return cls(
+            elements=elements,
+            comp=comp,
+            stable=columns["e_above_hull_ev"] <= STABLE_TOL_EV,
+            **columns,
+            _groups=SystemRows(comp),
+            _frame=frame.reset_index(drop=True) if is_table else None,
+            _frame_loader=frame if callable(frame) else None,
+        )
+
+    def subset(self, rows) -> EntrySet:
+        """The entry set of some rows, with only the elements they contain.
+
+        Parameters
+        ----------
+        rows : array-like of int, shape (n_rows,)
+            Rows of this set, in the order wanted.
+
+        Returns
+        -------
+        EntrySet
+            Equal to :meth:`from_frame` of ``frame.iloc[rows]``, as long as
+            ``e_above_hull_ev`` of these rows is their own hull, e.g. when the
+            rows hold every entry of each chemical system they touch
+            (:func:`constrict.sources.restrict_to_chemical_systems`): the
+            values are carried over, never recomputed.
+        """
+        rows = np.asarray(rows, dtype=np.intp).reshape(-1)
+        comp = self.comp[rows]
+        used = np.flatnonzero((comp != 0).any(axis=0))
+        if self._frame is not None:
+            frame = self._frame.iloc[rows].reset_index(drop=True)
+        elif self._frame_loader is not None:
+            frame = functools.partial(_frame_rows, self._frame_loader, rows)
+        else:
+            frame = None
+        return EntrySet.from_arrays(
+            elements=[self.elements[j] for j in used],
+            comp=comp[:, used],
+            energy_per_atom_ev=self.energy_per_atom_ev[rows],
+            volume_per_atom_a3=self.volume_per_atom_a3[rows],
+            e_above_hull_ev=self.e_above_hull_ev[rows],
+            entry_ids=self.entry_ids[rows],
+            reduced_formulas=self.reduced_formulas[rows],
+            frame=frame,
+        )
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The entry table (index reset), one row per entry.
+
+        Built from arrays, the set reads it on first use (its loader), or
+        makes it of entry_id, reduced_formula, energy_per_atom_ev,
+        volume_per_atom_a3 and e_above_hull_ev when it has no loader.
+        """
+        if self._frame is None:
+            if self._frame_loader is not None:
+                self._frame = self._frame_loader()
+            else:
+                import pandas as pd
+
+                self._frame = pd.DataFrame(
+                    {
+                        "entry_id": self.entry_ids,
+                        "reduced_formula": self.reduced_formulas,
+                        "energy_per_atom_ev": self.energy_per_atom_ev,
+                        "volume_per_atom_a3": self.volume_per_atom_a3,
+                        "e_above_hull_ev": self.e_above_hull_ev,
+                    }
+                )
+        return self._frame
 
     def __getstate__(self):
         # LP caches hold HiGHS objects: never pickle them (Dask, multiprocessing)
-        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_") or k in ("_keys", "_groups")}
+        keep = ("_groups", "_frame", "_frame_loader")
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_") or k in keep}
         return state
 
     def __setstate__(self, state):
@@ -249,19 +390,6 @@ class EntrySet:
 
         return self._cached("_formulas", build)
 
-    @property
-    def reduced_formulas(self) -> np.ndarray:
-        """Reduced formula per entry, shape (n_entries,) of str."""
-        return self._cached("_rf", lambda: self._string_column("reduced_formula"))
-
-    @property
-    def entry_ids(self) -> np.ndarray:
-        """entry_id per entry, shape (n_entries,) of str."""
-        return self._cached("_eid", lambda: self._string_column("entry_id"))
-
-    def _string_column(self, name: str) -> np.ndarray:
-        return np.asarray(self.frame[name].astype(str).to_numpy(), dtype=object)
-
     def reduced_formula(self, row: int) -> str:
         """Reduced formula of an entry."""
         return self.reduced_formulas[row]
@@ -343,7 +471,7 @@ class EntrySet:
             )
         n, energy, _ = sol
         keep = n > 1e-10
-        return energy, {int(r): float(a) for r, a in zip(rows[keep], n[keep])}
+        return energy, {int(r): float(a) for r, a in zip(rows[keep], n[keep], strict=True)}
 
     def _hull_lp(self, cols) -> tuple[DenseLP, np.ndarray]:
         cache = self.system_cache("hull_lp")
@@ -353,6 +481,73 @@ class EntrySet:
             lp = DenseLP(a_eq, np.zeros(len(cols)), self.energy_per_atom_ev[rows])
             cache[cols] = (lp, rows)
         return cache[cols]
+
+
+def _strings(values) -> np.ndarray:
+    """Object array of Python str, shape (n,)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = [str(v) for v in values]
+    return out
+
+
+class SystemRows(Mapping):
+    """Rows of each chemical system: sorted element columns -> ascending rows.
+
+    A read-only mapping built with a few array operations (no per-row
+    Python loop); keys are tuples of ``comp`` columns, values ndarrays of
+    int, and iteration follows each system's first row, like a scan of the
+    table.
+
+    Parameters
+    ----------
+    comp : ndarray of shape (n_entries, n_elements)
+        Atom fractions; an element is present where its fraction is not 0.
+    """
+
+    def __init__(self, comp: np.ndarray):
+        present = np.asarray(comp) != 0
+        n, m = present.shape
+        words = max(1, -(-m // 64))
+        padded = np.zeros((n, 8 * words), dtype=np.uint8)
+        padded[:, : -(-m // 8)] = np.packbits(present, axis=1, bitorder="little")
+        bits = padded.view("<u8")
+        self._order = np.lexsort(bits.T)
+        ordered = bits[self._order]
+        starts = np.flatnonzero(np.r_[True, np.any(ordered[1:] != ordered[:-1], axis=1)]) if n else np.empty(0, int)
+        self._bounds = np.r_[starts, n]
+        masks = [0] * len(starts)
+        for k, word in enumerate(ordered[starts].T.tolist()):
+            masks = [mask | (w << (64 * k)) for mask, w in zip(masks, word, strict=True)]
+        self._group = dict(zip(masks, range(len(masks)), strict=True))
+        self._masks = masks
+        self._first_order = np.argsort(self._order[starts], kind="stable")
+
+    @staticmethod
+    def _mask(key) -> int:
+        mask = 0
+        for col in key:
+            mask |= 1 << int(col)
+        return mask
+
+    def __getitem__(self, key) -> np.ndarray:
+        g = self._group[self._mask(key)]
+        return self._order[self._bounds[g] : self._bounds[g + 1]]
+
+    def __contains__(self, key) -> bool:
+        return self._mask(key) in self._group
+
+    def __iter__(self):
+        for g in self._first_order.tolist():
+            mask = self._masks[g]
+            yield tuple(i for i in range(mask.bit_length()) if mask >> i & 1)
+
+    def __len__(self) -> int:
+        return len(self._masks)
+
+
+def _frame_rows(loader: Callable[[], pd.DataFrame], rows: np.ndarray) -> pd.DataFrame:
+    """Rows of a lazily read table, index reset."""
+    return loader().iloc[rows].reset_index(drop=True)
 
 
 def _e_above_hull(comp: np.ndarray, energy: np.ndarray, groups: dict) -> np.ndarray:
