@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CORES  ?= 2
 CONFIG ?= config/config.yaml
 
-.PHONY: run test test-fast env snapshot quick lint unlock slurm-test bench bench-campaign readme-numbers clean
+.PHONY: run test test-fast env snapshot quick lint unlock slurm-profile slurm-test bench bench-campaign readme-numbers clean
 
 env: $(STAMP)
 
@@ -33,6 +33,19 @@ test: $(STAMP)
 # The quick loop: no Snakemake campaigns, no pymatgen reference runs, no SLURM.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not slurm"
+
+# `snakemake --profile slurm` looks for a profile named slurm in
+# ~/.config/snakemake (or $XDG_CONFIG_HOME/snakemake) and /etc/xdg/snakemake.
+# This copies profiles/slurm there once; a profile of that name that is
+# already there (a site's or your own) is never overwritten.
+SNAKEMAKE_PROFILES ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/snakemake
+slurm-profile:
+	@if [ -e "$(SNAKEMAKE_PROFILES)/slurm" ]; then \
+		echo "$(SNAKEMAKE_PROFILES)/slurm exists; left unchanged (remove it to install ours)"; \
+	else \
+		mkdir -p "$(SNAKEMAKE_PROFILES)" && cp -R profiles/slurm "$(SNAKEMAKE_PROFILES)/slurm" && \
+		echo "installed profiles/slurm as $(SNAKEMAKE_PROFILES)/slurm: run snakemake --profile slurm"; \
+	fi
 
 slurm-test: $(STAMP)
 	bash scripts/slurm_test.sh

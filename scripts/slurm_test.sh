@@ -91,9 +91,14 @@ echo "slurm-test: campaign through SLURM (sbatch) in $WORK/slurm"
 mkdir -p "$WORK/slurm" "$WORK/local"
 # sacct fails without accounting storage, so job states come from squeue
 # (the cluster keeps finished jobs visible for MinJobAge = 600 s).
-if ! "$BIN/snakemake" "${CAMPAIGN[@]}" --directory "$WORK/slurm" --profile "$REPO/profiles/slurm" \
+# The literal command users type: `snakemake --profile slurm`, with the
+# profile installed by `make slurm-profile` (into a private config home here).
+export XDG_CONFIG_HOME="$WORK/config-home"
+make -s -C "$REPO" slurm-profile >/dev/null || fail "make slurm-profile failed"
+[[ -f $XDG_CONFIG_HOME/snakemake/slurm/config.yaml ]] || fail "make slurm-profile did not install the profile"
+if ! (cd "$WORK/slurm" && "$BIN/snakemake" --profile slurm "${CAMPAIGN[@]}" \
     --slurm-status-command squeue --slurm-init-seconds-before-status-checks 2 --seconds-between-status-checks 2 \
-    --slurm-keep-successful-logs --jobs 4 --latency-wait 5 --retries 0 \
+    --slurm-keep-successful-logs --jobs 4 --latency-wait 5 --retries 0) \
     >"$WORK/slurm.log" 2>&1; then
     tail -40 "$WORK/slurm.log"
     fail "the SLURM run failed (log above)"
