@@ -1,0 +1,99 @@
+"""``constrict stack CATHODE COATING ELECTROLYTE``: both interfaces of a coating, its window, and the verdict at Keff.
+
+Registered in :mod:`constrict.cli`; the checks and formatting helpers are
+that module's, so bad input gets the same one line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from constrict import cli
+from constrict.errors import ConfigError
+from constrict.hull import parse_composition
+from constrict.stack.cathodes import DEFAULT_KEFF_GPA, KNOWN_CATHODES
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``constrict stack``."""
+    known = ", ".join(f"{c.formula} {c.voltage_v:g} V" for c in KNOWN_CATHODES.values())
+    p.add_argument("cathode", help="cathode as assembled (a table entry), e.g. LiCoO2, or a charged composition at "
+                   "its hull energy, e.g. hull:Li0.5CoO2")
+    p.add_argument("coating", help="formula or entry_id, e.g. LiNbO3, or hull:<formula>")
+    p.add_argument("electrolyte", help="formula or entry_id, e.g. Li10GeP2S12")
+    p.add_argument("--voltage", type=float, default=None,
+                   help=f"top-of-charge voltage of the cathode (V vs. the ion metal); default for {known}")
+    p.add_argument("--keff", type=float, default=DEFAULT_KEFF_GPA,
+                   help=f"effective modulus (GPa) of the verdict (default {DEFAULT_KEFF_GPA:g})")
+    p.add_argument("--convention", default="ion_metal", choices=["ion_metal", "reservoir"])
+    cli._add_data_args(p)
+
+
+def cathode_voltage_v(cathode: str) -> float:
+    """The documented top-of-charge voltage (V) of a cathode, as assembled or as its charged composition.
+
+    Raises
+    ------
+    ConfigError
+        The cathode is not in :data:`~constrict.stack.cathodes.KNOWN_CATHODES`.
+    """
+    text = cathode.strip().removeprefix("hull:").strip()
+    reduced = parse_composition(text).reduced_formula
+    for known in KNOWN_CATHODES.values():
+        names = [known.formula] + ([known.charged] if known.charged else [])
+        if reduced in {parse_composition(name).reduced_formula for name in names}:
+            return known.voltage_v
+    raise ConfigError(f"no top-of-charge voltage is known for {cathode}; pass --voltage (V vs. the ion metal)")
+
+
+def run(args) -> int:
+    """Evaluate one stack and print it (or its JSON)."""
+    from constrict.evaluate import resolve_reactant
+    from constrict.opensystem import check_voltages
+    from constrict.stack.physics import evaluate_stack
+
+    cli._check_keff(args.keff)
+    [voltage_v] = check_voltages([args.voltage if args.voltage is not None else cathode_voltage_v(args.cathode)])
+    entry_set = cli.load_entry_set(args.source, args.custom, args.data_dir)
+    ion = cli._ion(entry_set, [args.cathode, args.electrolyte], args.ion, args.allow_absent_ion)
+    electrolyte, _ = resolve_reactant(entry_set, args.electrolyte)
+    if ion not in {el.symbol for el in parse_composition(electrolyte.formula).elements}:
+        raise ConfigError(f"electrolyte {electrolyte.formula} holds no {ion}: a {ion} cathode pairs only with "
+                          f"{ion} electrolytes")
+    stack = evaluate_stack(entry_set, args.cathode, args.coating, args.electrolyte, voltage_v=voltage_v,
+                           working_ion=ion, convention=args.convention)
+    stable = stack.stable_at(args.keff)
+    if args.json:
+        out = {"voltage_v": voltage_v, "working_ion": ion, "convention": args.convention, "keff_gpa": args.keff,
+               "keff_required_gpa": stack.keff_required_gpa, "limiting": stack.limiting,
+               "keff_required_sc_gpa": stack.keff_required_sc_gpa, "constriction_stable": stable,
+               "coating": stack.coating, "cathode_interface": stack.cathode,
+               "electrolyte_interface": stack.electrolyte}
+        print(json.dumps(cli._clean(out), indent=1))
+        return 0
+    alone = stack.coating
+    print(f"{stack.cathode['electrolyte']} | {alone['coating_formula']} | {stack.electrolyte['electrolyte']} at "
+          f"{voltage_v:g} V vs. {ion}/{ion}+; strain convention {args.convention}; per atom of reactant")
+    print(f"coating {alone['coating_formula']} ({alone['coating_id']}): unconstrained window "
+          f"{cli._fmt(alone['window_low_v'], 3)} - {cli._fmt(alone['window_high_v'], 3)} V; alone at {voltage_v:g} V: "
+          f"Kcrit {cli._fmt(alone['kcrit_gpa'], 2)} GPa (Kcrit_sc {cli._fmt(alone['kcrit_sc_gpa'], 2)}), "
+          f"dG {cli._fmt(alone['dg_ev_per_atom'])} eV -> {cli._phases(alone['products'])}")
+    for side, row in (("cathode", stack.cathode), ("electrolyte", stack.electrolyte)):
+        print(f"{side} interface ({row['electrolyte']} | {row['coating_formula']}): " + _interface_line(row))
+    print(f"required Keff = {cli._fmt(stack.keff_required_gpa, 2)} GPa (set by: {stack.limiting}); "
+          f"self-consistent {cli._fmt(stack.keff_required_sc_gpa, 2)} GPa")
+    print(f"constriction-stable at Keff = {args.keff:g} GPa: {'yes' if stable else 'no'}")
+    return 0
+
+
+def _interface_line(row: dict) -> str:
+    """One interface in one line: reaction, SEI, and its decomposition at the voltage."""
+    if not row["reacts"]:
+        return (f"no reaction (E_rxn {cli._fmt(row['e_rxn_ev_per_atom'])}, mutual "
+                f"{cli._fmt(row['e_rxn_mutual_ev_per_atom'])} eV/atom): no interphase, Kcrit 0")
+    return (f"x_m = {cli._fmt(row['x_m'])}, E_rxn = {cli._fmt(row['e_rxn_ev_per_atom'])} eV/atom (mutual "
+            f"{cli._fmt(row['e_rxn_mutual_ev_per_atom'])}); SEI {cli._phases(row['sei_products'])}; "
+            f"dG {cli._fmt(row['dg_ev_per_atom'])} eV, eps {cli._fmt(row['eps_' + row['convention']])}, "
+            f"Kcrit {cli._fmt(row['kcrit_gpa'], 2)} GPa (Kcrit_sc {cli._fmt(row['kcrit_sc_gpa'], 2)}) -> "
+            f"{cli._phases(row['products'])}")
