@@ -81,12 +81,12 @@ def _ion(entry_set, reactants: list[str], ion: str | None, allow_absent: bool = 
     """The working ion: ``--ion`` (checked against the reactants) or the first reactant's default."""
     from constrict.evaluate import default_working_ion, resolve_reactant
 
-    formulas = [resolve_reactant(entry_set, r)[0].formula for r in reactants]
+    resolved = [resolve_reactant(entry_set, r)[0] for r in reactants]
+    elements = [{entry_set.elements[j] for j in r.comp.nonzero()[0]} for r in resolved]
     if not ion:
-        return default_working_ion(formulas[0])
-    from constrict.hull import parse_composition
-
-    present = any(ion in {el.symbol for el in parse_composition(f).elements} for f in formulas)
+        return default_working_ion(elements[0])
+    formulas = [r.formula for r in resolved]
+    present = any(ion in els for els in elements)
     if not present and not allow_absent:
         raise ConfigError(
             f"working ion {ion} is in none of {', '.join(formulas)}; "
@@ -227,20 +227,30 @@ run_stack.add_arguments = _stack_args
 register("stack", "cathode | coating | electrolyte: both interfaces at the cathode's voltage")(run_stack)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser with every registered subcommand."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argparse parser with every registered subcommand.
+
+    Parameters
+    ----------
+    command : str, optional
+        Give only this subcommand its arguments (the others keep their name
+        and help), so that one call imports nothing the others need.
+    """
     parser = argparse.ArgumentParser(prog="constrict", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, add_arguments, run) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text)
-        add_arguments(p)
+        if command is None or name == command:
+            add_arguments(p)
         p.set_defaults(run=run)
     return parser
 
 
 def main(argv=None) -> int:
     """Entry point; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    args = build_parser(command).parse_args(argv)
     try:
         return int(args.run(args) or 0)
     except ConstrictError as err:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 """Version of the cache layout and of the build it stores; part of every key."""
 
 _TABLE_COLUMNS = ("entry_id", "reduced_formula", "energy_per_atom_ev", "volume_per_atom_a3", "e_above_hull_ev")
@@ -104,16 +104,28 @@ def _to_arrays(entry_set: EntrySet, digest: str) -> dict[str, np.ndarray]:
         "energy_per_atom_ev": entry_set.energy_per_atom_ev,
         "volume_per_atom_a3": entry_set.volume_per_atom_a3,
         "e_above_hull_ev": entry_set.e_above_hull_ev,
-        "entry_ids": np.array(entry_set.entry_ids.tolist(), dtype=str),
-        "reduced_formulas": np.array(entry_set.reduced_formulas.tolist(), dtype=str),
+        "entry_ids": _pack_strings(entry_set.entry_ids),
+        "reduced_formulas": _pack_strings(entry_set.reduced_formulas),
     }
+
+
+def _pack_strings(values: np.ndarray) -> np.ndarray:
+    """NUL-separated UTF-8 of str values, as an ndarray of uint8 (faster to read back than a str array)."""
+    return np.frombuffer("\0".join(values.tolist()).encode(), dtype=np.uint8)
+
+
+def _unpack_strings(packed: np.ndarray, n: int) -> np.ndarray:
+    out = np.empty(n, dtype=object)
+    out[:] = packed.tobytes().decode().split("\0") if n else []
+    return out
 
 
 def _from_arrays(arrays, digest: str, frame) -> EntrySet:
     if int(arrays["format"]) != CACHE_FORMAT or str(arrays["digest"]) != digest:
         raise ValueError("format or digest does not match the file name")
     elements = arrays["elements"].tolist()
-    comp = np.zeros((int(arrays["n_entries"]), len(elements)))
+    n = int(arrays["n_entries"])
+    comp = np.zeros((n, len(elements)))
     comp[arrays["comp_rows"], arrays["comp_cols"]] = arrays["comp_values"]
     return EntrySet.from_arrays(
         elements=elements,
@@ -121,8 +133,8 @@ def _from_arrays(arrays, digest: str, frame) -> EntrySet:
         energy_per_atom_ev=arrays["energy_per_atom_ev"],
         volume_per_atom_a3=arrays["volume_per_atom_a3"],
         e_above_hull_ev=arrays["e_above_hull_ev"],
-        entry_ids=arrays["entry_ids"].astype(object),
-        reduced_formulas=arrays["reduced_formulas"].astype(object),
+        entry_ids=_unpack_strings(arrays["entry_ids"], n),
+        reduced_formulas=_unpack_strings(arrays["reduced_formulas"], n),
         frame=frame,
     )
 

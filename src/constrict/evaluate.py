@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from pymatgen.core import Composition
 
 from constrict.electrochem import ground_state
 from constrict.errors import ConstrictError, UnknownFormulaError
-from constrict.hull import EntrySet, parse_composition
+from constrict.hull import EntrySet, is_composition, parse_composition
 from constrict.interface import Reactant, interface_reaction
 from constrict.kcrit import kcrit_at
 from constrict.opensystem import (
@@ -83,7 +82,7 @@ def composition_reactant(entry_set: EntrySet, formula) -> Reactant:
     vec = entry_set.composition_vector(comp)
     energy, phases = entry_set.decompose(vec)
     ground_state(entry_set, vec, phases, energy)  # every hull phase must carry a volume
-    name = "".join((comp.formula if isinstance(formula, Composition) else str(formula)).split())
+    name = "".join((comp.formula if is_composition(formula) else str(formula)).split())
     return Reactant(None, vec, float(energy), name)
 
 
@@ -125,7 +124,7 @@ def resolve_reactant(entry_set: EntrySet, item) -> tuple[Reactant, str]:
     if isinstance(item, str) and item.strip().startswith(HULL_PREFIX):
         reactant = composition_reactant(entry_set, item.strip()[len(HULL_PREFIX):])
         return reactant, HULL_PREFIX + reactant.formula
-    if not isinstance(item, (str, Composition)):
+    if not (isinstance(item, str) or is_composition(item)):
         raise UnknownFormulaError(f"cannot read a reactant from {type(item).__name__}; give a formula or entry_id")
     try:
         row = entry_set.find(item)
@@ -249,9 +248,18 @@ def evaluate_interface(
 
 
 def default_working_ion(electrolyte) -> str:
-    """Na if the electrolyte contains Na and not Li, else Li."""
-    try:
-        els = {el.symbol for el in parse_composition(electrolyte).elements}
-    except ConstrictError:
-        return "Li"
+    """Na if the electrolyte contains Na and not Li, else Li.
+
+    Parameters
+    ----------
+    electrolyte : str, Composition or set of str
+        Formula, or the electrolyte's element symbols.
+    """
+    if isinstance(electrolyte, (set, frozenset)):
+        els = electrolyte
+    else:
+        try:
+            els = {el.symbol for el in parse_composition(electrolyte).elements}
+        except ConstrictError:
+            return "Li"
     return "Na" if "Na" in els and "Li" not in els else "Li"

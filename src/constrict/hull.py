@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,12 @@ them); dropping a truly stable one would not be.
 """
 
 _REQUIRED = ("entry_id", "reduced_formula", "energy_per_atom_ev", "volume_per_atom_a3")
+
+
+def is_composition(obj) -> bool:
+    """Whether ``obj`` is a pymatgen Composition (pymatgen is not imported for the answer)."""
+    module = sys.modules.get("pymatgen.core.composition")
+    return module is not None and isinstance(obj, module.Composition)
 
 
 def parse_composition(formula) -> Composition:
@@ -380,13 +387,13 @@ class EntrySet:
         return cache
 
     def _id_index(self) -> dict[str, int]:
-        return self._cached("_ids", lambda: {e: i for i, e in enumerate(self.entry_ids)})
+        return self._cached("_ids", lambda: dict(zip(self.entry_ids.tolist(), range(len(self.entry_ids)), strict=True)))
 
     def _formula_index(self) -> dict[str, int]:
         """Reduced formula -> row of its lowest-energy entry."""
         def build():
             order = np.argsort(-self.energy_per_atom_ev, kind="stable")
-            return {self.reduced_formulas[i]: int(i) for i in order}  # lowest energy wins
+            return dict(zip(self.reduced_formulas[order].tolist(), order.tolist(), strict=True))  # lowest energy wins
 
         return self._cached("_formulas", build)
 
@@ -484,7 +491,9 @@ class EntrySet:
 
 
 def _strings(values) -> np.ndarray:
-    """Object array of Python str, shape (n,)."""
+    """Object array of the values as Python str, shape (n,)."""
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return values
     out = np.empty(len(values), dtype=object)
     out[:] = [str(v) for v in values]
     return out
@@ -507,42 +516,40 @@ class SystemRows(Mapping):
     def __init__(self, comp: np.ndarray):
         present = np.asarray(comp) != 0
         n, m = present.shape
-        words = max(1, -(-m // 64))
-        padded = np.zeros((n, 8 * words), dtype=np.uint8)
-        padded[:, : -(-m // 8)] = np.packbits(present, axis=1, bitorder="little")
-        bits = padded.view("<u8")
-        self._order = np.lexsort(bits.T)
-        ordered = bits[self._order]
+        self._width = 8 * max(1, -(-m // 64))
+        packed = np.zeros((n, self._width), dtype=np.uint8)
+        packed[:, : -(-m // 8)] = np.packbits(present, axis=1, bitorder="little")
+        words = packed.view("<u8")
+        self._order = np.lexsort(words.T)
+        ordered = words[self._order]
         starts = np.flatnonzero(np.r_[True, np.any(ordered[1:] != ordered[:-1], axis=1)]) if n else np.empty(0, int)
         self._bounds = np.r_[starts, n]
-        masks = [0] * len(starts)
-        for k, word in enumerate(ordered[starts].T.tolist()):
-            masks = [mask | (w << (64 * k)) for mask, w in zip(masks, word, strict=True)]
-        self._group = dict(zip(masks, range(len(masks)), strict=True))
-        self._masks = masks
+        blob = packed[self._order[starts]].tobytes()
+        self._keys = [blob[i : i + self._width] for i in range(0, len(blob), self._width)]
+        self._group = dict(zip(self._keys, range(len(self._keys)), strict=True))
         self._first_order = np.argsort(self._order[starts], kind="stable")
 
-    @staticmethod
-    def _mask(key) -> int:
+    def _key(self, cols) -> bytes | None:
+        """Little-endian bit mask of element columns, as the keys are stored; None if out of range."""
         mask = 0
-        for col in key:
+        for col in cols:
             mask |= 1 << int(col)
-        return mask
+        return mask.to_bytes(self._width, "little") if mask.bit_length() <= 8 * self._width else None
 
     def __getitem__(self, key) -> np.ndarray:
-        g = self._group[self._mask(key)]
+        g = self._group[self._key(key)]
         return self._order[self._bounds[g] : self._bounds[g + 1]]
 
     def __contains__(self, key) -> bool:
-        return self._mask(key) in self._group
+        return self._key(key) in self._group
 
     def __iter__(self):
         for g in self._first_order.tolist():
-            mask = self._masks[g]
+            mask = int.from_bytes(self._keys[g], "little")
             yield tuple(i for i in range(mask.bit_length()) if mask >> i & 1)
 
     def __len__(self) -> int:
-        return len(self._masks)
+        return len(self._keys)
 
 
 def _frame_rows(loader: Callable[[], pd.DataFrame], rows: np.ndarray) -> pd.DataFrame:
