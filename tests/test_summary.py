@@ -181,3 +181,23 @@ def test_cli_entry_point(tmp_path, screen):
     assert cli.main(["summarise", str(path), "--out-dir", str(tmp_path / "out"), "--voltage", "0"]) == 0
     corr = pd.read_csv(tmp_path / "out" / "element_correlation_ion_metal.tsv", sep="\t")
     assert list(corr.columns) == ["element", "n_present", "pearson_r", "spearman_r"]
+
+
+def test_within_view_removes_the_electrolyte_level():
+    # Two electrolytes: A has higher Kcrit and every A SEI holds X; inside each,
+    # more O means lower Kcrit. Pooled, X looks "bad"; within, X carries nothing.
+    rows = []
+    for electrolyte, base, extra in (("A", 50.0, {"X": 0.2}), ("B", 10.0, {})):
+        for i, f in enumerate((0.1, 0.2, 0.3, 0.4, 0.5, 0.6)):
+            rest = 1 - f - sum(extra.values())
+            rows.append(_row(f"{electrolyte}{i}", base - 10 * f, 1.0, electrolyte=electrolyte,
+                             sei={"O": f, "S": rest, **extra}))
+    screen = pd.DataFrame(rows)
+    pooled = element_kcrit_correlation(screen, voltage_v=4.0, convention="ion_metal", min_rows=3).set_index("element")
+    within = element_kcrit_correlation(screen, voltage_v=4.0, convention="ion_metal", min_rows=3,
+                                       view="within").set_index("element")
+    assert pooled.loc["X", "spearman_r"] > 0.8
+    assert np.isnan(within.loc["X", "spearman_r"])  # constant inside each electrolyte
+    assert within.loc["O", "spearman_r"] == pytest.approx(-1.0)
+    with pytest.raises(ConstrictError, match="view must be one of"):
+        element_kcrit_correlation(screen, voltage_v=4.0, convention="ion_metal", view="mixed")

@@ -62,6 +62,9 @@ def summarise(
         - ``element_correlation_<convention>.png`` (Spearman) and
           ``element_correlation_pearson_<convention>.png`` (Pearson, as the
           paper): the same on a periodic table;
+        - ``element_correlation_within_<convention>.tsv`` and ``.png``
+          (Spearman): the same within each electrolyte (its mean removed,
+          :func:`~constrict.summary.element_kcrit_correlation` ``view="within"``);
         - ``kcrit_hist_<electrolyte>_<convention>.png``: Kcrit histograms,
           one panel per voltage.
     correlation_voltage_v : float
@@ -103,24 +106,28 @@ def summarise(
 
     if not screen.empty:
         voltage_v = _correlation_voltage(screen, correlation_voltage_v)
+        labels = ", ".join(sorted(screen["electrolyte_label"].unique()))
         for convention in sorted(screen["convention"].unique()):
-            corr = element_kcrit_correlation(screen, voltage_v=voltage_v, convention=convention)
-            name = f"element_correlation_{convention}"
-            written[f"{name}_tsv"] = out_dir / f"{name}.tsv"
-            corr.to_csv(written[f"{name}_tsv"], sep="\t", index=False, float_format="%.6g")
-            labels = ", ".join(sorted(screen["electrolyte_label"].unique()))
-            by_element = corr.set_index("element")
-            for coefficient, png in (("spearman", name), ("pearson", f"element_correlation_pearson_{convention}")):
-                title = (
-                    f"{coefficient.capitalize()} correlation of SEI element fraction with Kcrit"
-                    f" at {voltage_v:g} V\n({convention}; {labels})"
-                )
-                written[png] = plots.periodic_table_heatmap(
-                    by_element[f"{coefficient}_r"],
-                    out_dir / f"{png}.png",
-                    title=title,
-                    n_present=by_element["n_present"],
-                    label=f"{coefficient.capitalize()} r (red: more of the element, lower Kcrit)",
-                )
+            for view, suffix, what in (("pooled", "", labels), ("within", "_within", "within each electrolyte")):
+                corr = element_kcrit_correlation(screen, voltage_v=voltage_v, convention=convention, view=view)
+                name = f"element_correlation{suffix}_{convention}"
+                written[f"{name}_tsv"] = out_dir / f"{name}.tsv"
+                corr.to_csv(written[f"{name}_tsv"], sep="\t", index=False, float_format="%.6g")
+                by_element = corr.set_index("element")
+                figures = [("spearman", name)]
+                if view == "pooled":
+                    figures.append(("pearson", f"element_correlation_pearson_{convention}"))
+                for coefficient, png in figures:
+                    title = (
+                        f"{coefficient.capitalize()} correlation of SEI element fraction with Kcrit"
+                        f" at {voltage_v:g} V\n({convention}; {what})"
+                    )
+                    written[png] = plots.periodic_table_heatmap(
+                        by_element[f"{coefficient}_r"],
+                        out_dir / f"{png}.png",
+                        title=title,
+                        n_present=by_element["n_present"],
+                        label=f"{coefficient.capitalize()} r (red: more of the element, lower Kcrit)",
+                    )
     log.info("summary written to %s", out_dir)
     return written

@@ -26,6 +26,7 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -231,6 +232,21 @@ def element_fractions(sei_composition: Sequence[str]) -> pd.DataFrame:
     return fractions.reindex(columns=sorted(fractions.columns))
 
 
+CorrelationView = Literal["pooled", "within"]
+"""``pooled``: all electrolytes' rows together (the paper's Fig. 3b);
+``within``: each electrolyte's mean removed first."""
+
+
+def _within_groups(values: np.ndarray, groups: np.ndarray, *, ranks: bool) -> np.ndarray:
+    """Values (or their ranks, ties averaged) minus their electrolyte's mean, shape (n_rows,)."""
+    out = np.empty(len(values))
+    for group in np.unique(groups):
+        mask = groups == group
+        v = rankdata(values[mask]) if ranks else values[mask]
+        out[mask] = v - v.mean()
+    return out
+
+
 def element_kcrit_correlation(
     screen: pd.DataFrame,
     *,
@@ -238,15 +254,24 @@ def element_kcrit_correlation(
     convention: str,
     quantity: str = "kcrit_gpa",
     min_rows: int = CORRELATION_MIN_ROWS,
+    view: CorrelationView = "pooled",
 ) -> pd.DataFrame:
     """Correlation of each element's SEI fraction with Kcrit.
 
-    Pooled over every electrolyte (the paper's Fig. 3b pools LPS, LGPS,
-    LSPS and NPS). Rows used: status ok, reacting, the given voltage and
-    convention, finite Kcrit (zeros included). Two coefficients: Pearson's
-    r (the paper's) and Spearman's rank correlation (Pearson's r of the
-    ranks, ties averaged), which a few huge Kcrit values (near-zero strain)
+    Rows used: status ok, reacting, the given voltage and convention,
+    finite Kcrit (zeros included). Two coefficients: Pearson's r (the
+    paper's) and Spearman's rank correlation (Pearson's r of the ranks,
+    ties averaged), which a few huge Kcrit values (near-zero strain)
     cannot dominate.
+
+    ``view="pooled"`` puts every electrolyte's rows together, as the
+    paper's Fig. 3b does (LPS, LGPS, LSPS and NPS). Pooled, an element
+    that marks one electrolyte correlates with that electrolyte's Kcrit
+    level (Na, only in the Na electrolyte, comes out "good" because that
+    electrolyte's Kcrit is lower). ``view="within"`` removes each
+    electrolyte's mean from the fractions and from Kcrit (for Spearman:
+    from the ranks within each electrolyte) before correlating, so only
+    variation among the coatings of one electrolyte counts.
 
     Parameters
     ----------
@@ -261,6 +286,8 @@ def element_kcrit_correlation(
     min_rows : int
         Minimum number of rows with the element present; below it the
         correlation is NaN.
+    view : {"pooled", "within"}
+        Pool the electrolytes, or correlate within each one.
 
     Returns
     -------
@@ -268,6 +295,8 @@ def element_kcrit_correlation(
         Columns element, n_present (rows with a non-zero fraction),
         pearson_r and spearman_r (NaN when undetermined), sorted by element.
     """
+    if view not in get_args(CorrelationView):
+        raise ConstrictError(f"view must be one of {get_args(CorrelationView)}, not {view!r}")
     check_columns(screen)
     mask = (
         (screen["status"] == "ok")
@@ -282,15 +311,24 @@ def element_kcrit_correlation(
         return pd.DataFrame(columns=columns)
     fractions = element_fractions(rows["sei_composition"].tolist())
     kcrit_gpa = rows[quantity].to_numpy(dtype=float)
-    kcrit_rank = rankdata(kcrit_gpa)
+    if view == "within":
+        groups = rows["electrolyte"].to_numpy()
+        kcrit_value = _within_groups(kcrit_gpa, groups, ranks=False)
+        kcrit_rank = _within_groups(kcrit_gpa, groups, ranks=True)
+    else:
+        kcrit_value, kcrit_rank = kcrit_gpa, rankdata(kcrit_gpa)
     out = []
     for element in fractions.columns:
         x = fractions[element].to_numpy()
         n_present = int((x > 0).sum())
+        if view == "within":
+            x_value, x_rank = _within_groups(x, groups, ranks=False), _within_groups(x, groups, ranks=True)
+        else:
+            x_value, x_rank = x, rankdata(x)
         pearson_r = spearman_r = np.nan
-        if n_present >= min_rows and x.std() > 0 and kcrit_gpa.std() > 0:
-            pearson_r = float(np.corrcoef(x, kcrit_gpa)[0, 1])
-            spearman_r = float(np.corrcoef(rankdata(x), kcrit_rank)[0, 1])
+        if n_present >= min_rows and x_value.std() > 0 and kcrit_value.std() > 0:
+            pearson_r = float(np.corrcoef(x_value, kcrit_value)[0, 1])
+            spearman_r = float(np.corrcoef(x_rank, kcrit_rank)[0, 1])
         out.append({"element": element, "n_present": n_present, "pearson_r": pearson_r, "spearman_r": spearman_r})
     return pd.DataFrame(out, columns=columns)
 
