@@ -247,6 +247,11 @@ def _within_groups(values: np.ndarray, groups: np.ndarray, *, ranks: bool) -> np
     return out
 
 
+def _varies(values: np.ndarray) -> bool:
+    """More than rounding noise around the mean (a constant demeaned is ~1e-17, not 0)."""
+    return bool(np.ptp(values) > 1e-12 * max(1.0, float(np.abs(values).max())))
+
+
 def element_kcrit_correlation(
     screen: pd.DataFrame,
     *,
@@ -326,8 +331,9 @@ def element_kcrit_correlation(
         else:
             x_value, x_rank = x, rankdata(x)
         pearson_r = spearman_r = np.nan
-        if n_present >= min_rows and x_value.std() > 0 and kcrit_value.std() > 0:
+        if n_present >= min_rows and _varies(x_value) and _varies(kcrit_value):
             pearson_r = float(np.corrcoef(x_value, kcrit_value)[0, 1])
+        if n_present >= min_rows and _varies(x_rank) and _varies(kcrit_rank):
             spearman_r = float(np.corrcoef(x_rank, kcrit_rank)[0, 1])
         out.append({"element": element, "n_present": n_present, "pearson_r": pearson_r, "spearman_r": spearman_r})
     return pd.DataFrame(out, columns=columns)
