@@ -186,6 +186,7 @@ def write_cached(entry_set: EntrySet, digest: str, *, folder: str | os.PathLike 
             np.savez(fh, **_to_arrays(entry_set, digest))
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except OSError as err:
         log.warning("cannot write entry cache %s (%s); continuing without it", path, " ".join(str(err).split()))
