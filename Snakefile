@@ -29,11 +29,13 @@ localrules:
     fetch_entries,
     select_coatings,
     plan_shards,
+    cathode_plan,
 
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/screen.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/cathode.smk"
 
 
 rule all:

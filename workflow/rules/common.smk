@@ -56,6 +56,31 @@ def entries_inputs(wildcards):
 
 
 @functools.cache
+def source_entries():
+    """The source's entry table with the custom entries, loaded once per Snakemake process."""
+    from constrict.sources import load_entries
+
+    custom = repo_path(SOURCE["custom_entries"]) if SOURCE["custom_entries"] else None
+    return load_entries(
+        SOURCE["name"],
+        path=source_table(),
+        custom=custom,
+        chemical_systems=SOURCE["chemical_systems"],
+    )
+
+
+def countable_entries(key):
+    """source_entries() to count interfaces with; a one-line error naming ``key`` if the table is missing."""
+    table = source_table()
+    if not Path(table).is_file():
+        raise WorkflowError(
+            f"invalid config: config.{key}: {table} does not exist yet, so the interfaces cannot be "
+            f"counted; build it first (make snapshot) or set {key}"
+        )
+    return source_entries()
+
+
+@functools.cache
 def n_shards():
     """Number of shard jobs, known when the DAG is built.
 
@@ -68,23 +93,9 @@ def n_shards():
     if config["n_shards"] is not None:
         return config["n_shards"]
     from constrict.plan import count_interfaces, n_shards_for
-    from constrict.sources import load_entries
 
-    table = source_table()
-    if not Path(table).is_file():
-        raise WorkflowError(
-            f"invalid config: config.n_shards: {table} does not exist yet, so the interfaces cannot be "
-            "counted; build it first (make snapshot) or set n_shards"
-        )
-    custom = repo_path(SOURCE["custom_entries"]) if SOURCE["custom_entries"] else None
-    entries = load_entries(
-        SOURCE["name"],
-        path=table,
-        custom=custom,
-        chemical_systems=SOURCE["chemical_systems"],
-    )
     pairs = count_interfaces(
-        entries,
+        countable_entries("n_shards"),
         electrolytes=config["electrolytes"],
         selection=config["selection"],
         random_state=config["random_state"],
@@ -101,9 +112,67 @@ def shard_results(wildcards):
     )
 
 
+# The cathode stage (workflow/rules/cathode.smk, docs/cathode.md).
+if config["cathode"]["enabled"]:
+    from constrict.stack.campaign import check_stack_config
+
+    try:
+        check_stack_config(config)
+    except ConfigError as error:
+        raise WorkflowError(f"invalid config: {error}") from None
+
+CATHODE = f"{RESULTS}/cathode"
+
+
+@functools.cache
+def cathode_n_shards():
+    """Shard jobs of the stack plan: cathode.n_shards, or ceil(interfaces / cathode.shard_size).
+
+    The interfaces are counted as the plan makes them
+    (constrict.stack.campaign.count_stack_pairs).
+    """
+    if config["cathode"]["n_shards"] is not None:
+        return config["cathode"]["n_shards"]
+    from constrict.plan import n_shards_for
+    from constrict.stack.campaign import count_stack_pairs
+
+    pairs = count_stack_pairs(countable_entries("cathode.n_shards"), config)
+    return n_shards_for(pairs, config["cathode"]["shard_size"])
+
+
+def cathode_shard_results(wildcards):
+    """Every stack shard output, empty shards included."""
+    from constrict.plan import all_shard_ids
+
+    return expand(
+        f"{CATHODE}/shards/{{shard}}.parquet",
+        shard=all_shard_ids(cathode_n_shards()),
+    )
+
+
+def cathode_voltages_v():
+    """Every stack interface is evaluated at these voltages (V): the cathodes' top-of-charge ones."""
+    from constrict.stack.cathodes import cathodes_from_config, stack_voltages_v
+
+    return stack_voltages_v(cathodes_from_config(config["cathodes"]))
+
+
+def cathode_targets():
+    """The stack stage's outputs in the default run."""
+    return [
+        f"{CATHODE}/ranking.parquet",
+        f"{CATHODE}/ranking.tsv",
+        f"{CATHODE}/known_coatings.tsv",
+        f"{CATHODE}/kcrit_interfaces.png",
+        f"{CATHODE}/keff_required.png",
+    ]
+
+
 def final_targets():
-    """Targets of the default run, the gathered screen and (if enabled) its summary."""
+    """Targets of the default run: the gathered screen and, if enabled, its summary and the cathode stage."""
     targets = [f"{RESULTS}/screen/screen.parquet", f"{RESULTS}/screen/skipped.tsv"]
     if config["summary"]["enabled"]:
         targets.append(f"{RESULTS}/summary")
+    if config["cathode"]["enabled"]:
+        targets.extend(cathode_targets())  # workflow/rules/cathode.smk
     return targets

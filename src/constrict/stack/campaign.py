@@ -537,15 +537,18 @@ def write_ranking(
 ) -> pd.DataFrame:
     """Rank the stacks (:func:`rank_stacks`) and write the ranking as Parquet and TSV, and the known coatings' ranks.
 
-    TSV numbers carry 6 significant digits; ``inf`` is written as ``inf``,
-    a missing number as an empty field.
+    TSV numbers are rounded to 1e-9 and carry 6 significant digits; ``inf``
+    is written as ``inf``, a missing number as an empty field. The Parquet
+    keeps every number as computed.
     """
     ranking = rank_stacks(read_results(interfaces_path), pd.read_parquet(alone_path), pd.read_parquet(reactants_path),
                           pd.read_parquet(coatings_path), keff_gpa=keff_gpa)
     write_table(ranking, ranking_path, RANKING_SCHEMA)
     for frame, path in ((ranking, tsv_path), (known_coating_ranks(ranking), known_path)):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(path, sep="\t", index=False, float_format="%.6g")
+        floats = frame.select_dtypes("float").columns
+        readable = frame.assign(**{c: frame[c].round(9) + 0.0 for c in floats})  # no -4e-16 or -0 in the TSV
+        readable.to_csv(path, sep="\t", index=False, float_format="%.6g")
     for (cathode, electrolyte), group in ranking.groupby(["cathode", "electrolyte"], sort=False):
         ok = group[group["status"] == "ok"]
         log.info("%s | coating | %s: %d stacks, %d constriction-stable at Keff = %g GPa, %d need Keff = 0, "

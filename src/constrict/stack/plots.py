@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import SymLogNorm
+from matplotlib.ticker import NullLocator
 
 DPI = 150
 LINTHRESH_GPA = 1.0
@@ -53,9 +54,10 @@ def _label_known(ax, x: np.ndarray, y: np.ndarray, names: list[str]) -> None:
     """Label points in a column to their right, ordered by height, each joined to its point by a thin line."""
     order = np.argsort(-y, kind="stable")
     for k, i in enumerate(order):
-        ax.annotate(names[i], (x[i], y[i]), xycoords="data", xytext=(0.30, 0.93 - 0.065 * k),
+        ax.annotate(names[i], (x[i], y[i]), xycoords="data", xytext=(0.66, 0.93 - 0.065 * k),
                     textcoords="axes fraction", fontsize=6, color="#c44e52", va="center",
-                    arrowprops={"arrowstyle": "-", "color": "#c44e52", "lw": 0.4, "alpha": 0.6})
+                    arrowprops={"arrowstyle": "-", "color": "#c44e52", "lw": 0.4, "alpha": 0.6, "patchA": None,
+                                "shrinkA": 0, "shrinkB": 0})
 
 
 def _grid(ranking: pd.DataFrame):
@@ -112,17 +114,19 @@ def kcrit_interfaces_figure(ranking: pd.DataFrame, path: str | Path) -> Path:
                 axis_scale("symlog", linthresh=LINTHRESH_GPA)
             ax.set_xlim(-0.3, inf_at * 1.6)
             ax.set_ylim(-0.3, inf_at * 1.6)
-            _mark_inf(ax.xaxis, inf_at)
-            _mark_inf(ax.yaxis, inf_at)
+            for axis in (ax.xaxis, ax.yaxis):
+                _mark_inf(axis, inf_at)
+                axis.set_minor_locator(NullLocator())
             ax.tick_params(labelsize=7)
             ax.set_title(f"{cathode}\n| coating | {electrolyte} at {rows['voltage_v'].iloc[0]:g} V", fontsize=8)
             ax.set_xlabel("Kcrit, cathode interface (GPa)", fontsize=8)
             ax.set_ylabel("Kcrit, electrolyte interface (GPa)", fontsize=8)
             ax.text(0.02, 0.98, f"{len(rows)} coatings", transform=ax.transAxes, fontsize=6.5, va="top")
+    fig.subplots_adjust(hspace=0.45, wspace=0.32)
     bar = fig.colorbar(points, ax=axes, extend="max", shrink=0.5, pad=0.02)
     bar.set_label("Kcrit of the coating alone (GPa; black = inf)")
     fig.suptitle(f"Both interfaces of each coating at the cathode's voltage (dashed: Keff = {keff_gpa:g} GPa; "
-                 f"{ranking['convention'].iloc[0] if len(ranking) else ''})", fontsize=10)
+                 f"{ranking['convention'].iloc[0] if len(ranking) else ''})", fontsize=10, y=0.92)
     fig.savefig(path, dpi=DPI, bbox_inches="tight")
     plt.close(fig)
     return path
@@ -168,6 +172,7 @@ def keff_required_figure(ranking: pd.DataFrame, path: str | Path) -> Path:
             top = max(heights.max(initial=0), 1) * 1.9
             ax.set_ylim(0, top)
             ax.set_xscale("log")
+            ax.xaxis.set_minor_locator(NullLocator())  # minor log ticks: slow to lay out, little to read
             if np.isfinite(keff_gpa) and keff_gpa > 0:
                 ax.axvline(keff_gpa, color="grey", lw=0.9, ls="--")
             known = rows[rows["known_coating"]]

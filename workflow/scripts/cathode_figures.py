@@ -1,0 +1,9 @@
+"""Snakemake adapter: the figures of the stack ranking."""
+
+from constrict.workflow import log_to
+
+if __name__ == "__main__":
+    log_to(snakemake.log[0])
+    from constrict.stack.plots import stack_figures
+
+    stack_figures(snakemake.input.ranking, snakemake.output.kcrit, snakemake.output.keff)
