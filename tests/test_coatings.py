@@ -45,3 +45,14 @@ def test_bad_options(subset):
         select_coatings(subset, min_nelements=3, max_nelements=2)
     with pytest.raises(ConfigError, match="non-elements"):
         select_coatings(subset, exclude_elements=("Li", "Qq"))
+
+
+def test_selection_counts_follow_the_selection(snapshot_frame):
+    from constrict.coatings import select_coatings, selection_counts
+
+    counts = selection_counts(snapshot_frame)
+    assert counts["step"].iloc[0] == "entries" and counts["n_kept"].iloc[0] == len(snapshot_frame)
+    assert counts["n_kept"].is_monotonic_decreasing
+    assert counts["n_kept"].iloc[-1] == len(select_coatings(snapshot_frame))
+    loose = selection_counts(snapshot_frame, exclude_elements=[], max_e_above_hull_ev=0.01)
+    assert loose["n_kept"].iloc[-1] > counts["n_kept"].iloc[-1]

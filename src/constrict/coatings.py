@@ -34,7 +34,7 @@ EXCLUDED_ELEMENTS: tuple[str, ...] = tuple(
 """Noble gases and radioactive elements (Tc, Pm, Z >= 84): never in a coating."""
 
 
-def select_coatings(
+def _selection_masks(
     entries: pd.DataFrame,
     *,
     min_band_gap_ev: float = MIN_BAND_GAP_EV,
@@ -42,28 +42,8 @@ def select_coatings(
     min_nelements: int = MIN_NELEMENTS,
     max_nelements: int | None = None,
     exclude_elements: Iterable[str] = EXCLUDED_ELEMENTS,
-) -> pd.DataFrame:
-    """Select coating candidates from an entry table.
-
-    Parameters
-    ----------
-    entries : pandas.DataFrame
-        Entry table (docs/schema.md) with band_gap_ev and e_above_hull_ev.
-    min_band_gap_ev : float
-        Keep band_gap_ev > this (eV); rows without a band gap are left out.
-    max_e_above_hull_ev : float
-        Keep e_above_hull_ev <= this (eV/atom).
-    min_nelements, max_nelements : int
-        Bounds on the number of elements (max None = no bound).
-    exclude_elements : iterable of str
-        Rows containing any of these elements are left out.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The selected rows, one ground state per composition, sorted by
-        entry_id, shape (n_coatings, n_columns of ``entries``).
-    """
+) -> dict[str, pd.Series]:
+    """The selection's criteria, checked, as named boolean masks over ``entries`` (in the order applied)."""
     missing = [c for c in ("reduced_formula", "elements", "nelements", "band_gap_ev", "e_above_hull_ev", "entry_id")
                if c not in entries.columns]
     if missing:
@@ -76,19 +56,72 @@ def select_coatings(
     unknown = sorted(el for el in excluded if not Element.is_valid_symbol(el))
     if unknown:
         raise ConfigError(f"exclude_elements holds non-elements {unknown}")
-    keep = (
-        (entries["band_gap_ev"] > min_band_gap_ev)
-        & (entries["e_above_hull_ev"] <= max_e_above_hull_ev)
-        & (entries["nelements"] >= min_nelements)
-        & ~entries["elements"].map(lambda els: bool(excluded.intersection(els)))
-    )
+    n_elements = entries["nelements"] >= min_nelements
     if max_nelements is not None:
-        keep &= entries["nelements"] <= max_nelements
-    chosen = entries[keep.fillna(False).astype(bool)]
+        n_elements &= entries["nelements"] <= max_nelements
+    masks = {
+        f"band gap > {min_band_gap_ev:g} eV": entries["band_gap_ev"] > min_band_gap_ev,
+        f"e_above_hull <= {max_e_above_hull_ev:g} eV/atom": entries["e_above_hull_ev"] <= max_e_above_hull_ev,
+        f"{min_nelements} to {max_nelements or 'any'} elements": n_elements,
+        "no excluded element": ~entries["elements"].map(lambda els: bool(excluded.intersection(els))),
+    }
+    return {name: mask.fillna(False).astype(bool) for name, mask in masks.items()}
+
+
+def _ground_states(chosen: pd.DataFrame) -> pd.DataFrame:
+    """One row per composition (the lowest energy), sorted by entry_id."""
     if "energy_per_atom_ev" in chosen.columns:
         chosen = chosen.sort_values("energy_per_atom_ev", kind="stable")
     chosen = chosen.drop_duplicates("reduced_formula", keep="first")
     return chosen.sort_values("entry_id", kind="stable").reset_index(drop=True)
+
+
+def select_coatings(entries: pd.DataFrame, **selection) -> pd.DataFrame:
+    """Select coating candidates from an entry table.
+
+    Parameters
+    ----------
+    entries : pandas.DataFrame
+        Entry table (docs/schema.md) with band_gap_ev and e_above_hull_ev.
+    **selection
+        Keyword-only criteria, each with its package default:
+
+        min_band_gap_ev : float
+            Keep band_gap_ev > this (eV); rows without a band gap are left out.
+        max_e_above_hull_ev : float
+            Keep e_above_hull_ev <= this (eV/atom).
+        min_nelements, max_nelements : int
+            Bounds on the number of elements (max None = no bound).
+        exclude_elements : iterable of str
+            Rows containing any of these elements are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The selected rows, one ground state per composition, sorted by
+        entry_id, shape (n_coatings, n_columns of ``entries``).
+    """
+    keep = np.logical_and.reduce(list(_selection_masks(entries, **selection).values()))
+    return _ground_states(entries[keep])
+
+
+def selection_counts(entries: pd.DataFrame, **selection) -> pd.DataFrame:
+    """How many entries survive each criterion of :func:`select_coatings`, applied in turn.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``step`` and ``n_kept``: ``entries`` first, then each
+        criterion (cumulative), then ``one per composition`` (the count
+        :func:`select_coatings` returns).
+    """
+    keep = pd.Series(True, index=entries.index)
+    rows = [{"step": "entries", "n_kept": len(entries)}]
+    for name, mask in _selection_masks(entries, **selection).items():
+        keep &= mask
+        rows.append({"step": name, "n_kept": int(keep.sum())})
+    rows.append({"step": "one per composition", "n_kept": len(_ground_states(entries[keep]))})
+    return pd.DataFrame(rows, columns=["step", "n_kept"])
 
 
 def limit_coatings(
