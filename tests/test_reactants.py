@@ -126,7 +126,7 @@ def test_no_hull_and_no_volume():
 
 
 def test_cli_takes_compositions(capsys, monkeypatch, entry_set):
-    monkeypatch.setattr(cli, "load_entry_set", lambda source="mp_offline", custom=None: entry_set)
+    monkeypatch.setattr(cli, "load_entry_set", lambda source="mp_offline", custom=None, data_dir=None: entry_set)
     assert cli.main(["interface", "Li3PS4", "hull:Li0.5CoO2", "--voltage", "4.2", "--json"]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["coating_id"] == "hull:Li0.5CoO2" and row["reacts"]
