@@ -235,3 +235,46 @@ def kcrit_histograms(
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path
+
+
+def electrolyte_windows_figure(windows: pd.DataFrame, path, *, v_max: float = 6.0) -> Path:
+    """Horizontal bars: each electrolyte's window, unconstrained and at each Keff.
+
+    Parameters
+    ----------
+    windows : pandas.DataFrame
+        :func:`constrict.windows.electrolyte_windows` rows.
+    path : str or Path
+        PNG to write.
+    v_max : float
+        Right edge of the axis (V); an open upper edge is drawn to it.
+    """
+    labels = list(dict.fromkeys(windows["electrolyte_label"]))
+    keffs = sorted({k for k in windows["keff_gpa"] if np.isfinite(k)}, reverse=True)
+    levels = [np.nan, *keffs]
+    colours = plt.cm.viridis(np.linspace(0.15, 0.85, max(len(keffs), 1)))
+    height = 0.8 / len(levels)
+    fig, ax = plt.subplots(figsize=(8.0, 1.6 + 0.9 * len(labels)))
+    for i, label in enumerate(labels):
+        rows = windows[windows["electrolyte_label"] == label]
+        for j, keff in enumerate(levels):
+            match = rows[rows["keff_gpa"].isna()] if np.isnan(keff) else rows[np.isclose(rows["keff_gpa"], keff)]
+            if match.empty:
+                continue
+            lo, hi = float(match["v_low_v"].iloc[0]), min(float(match["v_high_v"].iloc[0]), v_max)
+            y = i + (j - (len(levels) - 1) / 2) * height
+            colour = "black" if np.isnan(keff) else colours[j - 1]
+            name = "unconstrained" if np.isnan(keff) else f"Keff = {keff:g} GPa"
+            ax.barh(y, hi - lo, left=lo, height=height * 0.9, color=colour, label=name if i == 0 else None)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, v_max)
+    convention = ", ".join(sorted(windows["convention"].unique()))
+    ax.set_xlabel("voltage vs. the working-ion metal (V)")
+    ax.set_title(f"Electrochemical windows, unconstrained and at Keff ({convention})", fontsize=10)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=len(levels), fontsize=8, frameon=False)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
