@@ -35,6 +35,7 @@ localrules:
 include: "workflow/rules/data.smk"
 include: "workflow/rules/screen.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/surrogate.smk"
 include: "workflow/rules/cathode.smk"
 
 

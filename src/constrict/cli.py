@@ -227,6 +227,23 @@ run_stack.add_arguments = _stack_args
 register("stack", "cathode | coating | electrolyte: both interfaces at the cathode's voltage")(run_stack)
 
 
+def run_predict(args) -> int:
+    """Kcrit of compositions predicted by the trained surrogate (docs/surrogate.md)."""
+    from constrict.surrogate.cli import run
+
+    return run(args)
+
+
+def _predict_args(p):
+    from constrict.surrogate.cli import add_arguments
+
+    add_arguments(p)
+
+
+run_predict.add_arguments = _predict_args
+register("predict", "Kcrit of a composition predicted by the trained surrogate")(run_predict)
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argparse parser with every registered subcommand.
 

@@ -173,6 +173,8 @@ def final_targets():
     targets = [f"{RESULTS}/screen/screen.parquet", f"{RESULTS}/screen/skipped.tsv"]
     if config["summary"]["enabled"]:
         targets.append(f"{RESULTS}/summary")
+    if config["surrogate"]["enabled"]:
+        targets.extend(surrogate_targets())  # workflow/rules/surrogate.smk
     if config["cathode"]["enabled"]:
         targets.extend(cathode_targets())  # workflow/rules/cathode.smk
     return targets

@@ -72,6 +72,9 @@ class KcritSurrogate(RegressorMixin, BaseEstimator):
     max_leaf_nodes : int or None, default None
         Most leaves per tree (<= :data:`MAX_LEAF_NODES`); None = bounded by
         ``min_samples_leaf`` alone, checked at fit.
+    max_features : float, default 1.0
+        Share of the elements drawn as split candidates at each node
+        (scikit-learn's default for regression: all of them).
     target_transform : {"raw", "capped", "log1p"}, default "raw"
         What the trees learn: Kcrit itself, min(Kcrit, cap_gpa), or
         log1p(Kcrit / GPa). Predictions are always in GPa (transformed back).
@@ -114,6 +117,7 @@ class KcritSurrogate(RegressorMixin, BaseEstimator):
         n_estimators: int = 50,
         min_samples_leaf: int = 5,
         max_leaf_nodes: int | None = None,
+        max_features: float = 1.0,
         target_transform: TargetTransform = "raw",
         cap_gpa: float = 100.0,
         background_size: int = 100,
@@ -124,6 +128,7 @@ class KcritSurrogate(RegressorMixin, BaseEstimator):
         self.n_estimators = n_estimators
         self.min_samples_leaf = min_samples_leaf
         self.max_leaf_nodes = max_leaf_nodes
+        self.max_features = max_features
         self.target_transform = target_transform
         self.cap_gpa = cap_gpa
         self.background_size = background_size
@@ -182,7 +187,8 @@ class KcritSurrogate(RegressorMixin, BaseEstimator):
         self.features_ = [str(c) for c in X.columns]
         self.estimator_ = ExtraTreesRegressor(
             n_estimators=self.n_estimators, min_samples_leaf=self.min_samples_leaf,
-            max_leaf_nodes=self.max_leaf_nodes, random_state=self.random_state, n_jobs=self.n_jobs,
+            max_leaf_nodes=self.max_leaf_nodes, max_features=self.max_features,
+            random_state=self.random_state, n_jobs=self.n_jobs,
         ).fit(X.to_numpy(dtype=float), self._forward(kcrit_gpa))
         self.max_tree_nodes_ = check_tree_size(self.estimator_)
         # threads sum the trees in the order they finish, which moves the last

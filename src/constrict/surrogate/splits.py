@@ -33,12 +33,15 @@ SMALL_FRACTION = 1 / 8
 
 
 def holdout_count(n_rows: int, holdout_size: int = 10_000) -> int:
-    """Rows held out: ``holdout_size``, or ``n_rows / 8`` (rounded) when that is fewer.
+    """Rows held out: ``holdout_size``, or ``n_rows / 8`` (rounded, at least 1) when that is fewer.
 
     10,000 of the paper's ~80,000 interfaces is 1/8; a smaller data set keeps
-    that share rather than losing most of its rows to the holdout.
+    that share rather than losing most of its rows to the holdout. Fewer than
+    two rows cannot be split: 0.
     """
-    return int(min(holdout_size, round(n_rows * SMALL_FRACTION)))
+    if n_rows < 2:
+        return 0
+    return int(min(holdout_size, max(1, round(n_rows * SMALL_FRACTION))))
 
 
 def random_split(n_rows: int, *, holdout_size: int = 10_000, random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -103,13 +106,18 @@ def split_folds(
     """The folds of one split of a table of one voltage: (fold name, train, test).
 
     ``random`` and ``grouped`` have one fold named ``"holdout"``;
-    ``electrolyte`` one per electrolyte, named after it.
+    ``electrolyte`` one per electrolyte, named after it. A split that the
+    rows cannot make (fewer than two rows, one group, one electrolyte)
+    yields no fold.
     """
     if split not in SPLITS:
         raise ConfigError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+    if holdout_count(len(table), holdout_size) == 0:
+        return
     if split == "random":
         yield "holdout", *random_split(len(table), holdout_size=holdout_size, random_state=random_state)
     elif split == "grouped":
-        yield "holdout", *grouped_split(table["group"], holdout_size=holdout_size, random_state=random_state)
+        if table["group"].nunique() > 1:
+            yield "holdout", *grouped_split(table["group"], holdout_size=holdout_size, random_state=random_state)
     else:
-        yield from electrolyte_folds(table["electrolytes"])
+        yield from (fold for fold in electrolyte_folds(table["electrolytes"]) if len(fold[1]) and len(fold[2]))

@@ -1,0 +1,289 @@
+"""Honest evaluation: every model on every split, metrics over two target sets.
+
+Models (:data:`MODELS`), all fitted on the same training rows and target
+transform (so the baselines are fair):
+
+- ``extra_trees``: :class:`~constrict.surrogate.model.KcritSurrogate`, the
+  paper's model on element fractions (the default);
+- ``mean``: predicts the training mean (of the transformed target);
+- ``knn``: k nearest neighbours in element-fraction space (Euclidean,
+  uniform weights);
+- ``hist_gradient_boosting``: scikit-learn's HistGradientBoostingRegressor
+  on element fractions (beyond the paper);
+- ``extra_trees_magpie``: the same ExtraTrees on element fractions plus
+  Magpie-style descriptors (:mod:`constrict.surrogate.descriptors`; beyond
+  the paper).
+
+Target sets (:data:`TARGET_SETS`): ``all_finite`` (every test row) and
+``capped`` (test rows with computed Kcrit <= cap_gpa). The models are always
+trained on every finite training row; the cap only selects test rows.
+
+Metrics (:func:`regression_metrics`): RMSE, MAE (GPa), R^2, the standard
+deviation of the computed test values (GPa, ddof = 0) and RMSE / std
+(= sqrt(1 - R^2)).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.dummy import DummyRegressor
+from sklearn.ensemble import ExtraTreesRegressor, HistGradientBoostingRegressor
+from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from threadpoolctl import threadpool_limits
+
+from constrict.errors import ConfigError
+from constrict.surrogate.descriptors import with_magpie
+from constrict.surrogate.model import KcritSurrogate
+from constrict.surrogate.splits import split_folds
+
+Model = Literal["extra_trees", "mean", "knn", "hist_gradient_boosting", "extra_trees_magpie"]
+MODELS: tuple[str, ...] = get_args(Model)
+
+TargetSet = Literal["all_finite", "capped"]
+TARGET_SETS: tuple[str, ...] = get_args(TargetSet)
+
+METRIC_COLUMNS = (
+    "voltage_v", "split", "fold", "model", "target_transform", "target_set", "n_train", "n_test",
+    "rmse_gpa", "mae_gpa", "r2", "std_gpa", "rmse_over_std", "fit_s",
+)
+"""Columns of the metrics table, one row per voltage x split x fold x model x transform x target set."""
+
+PREDICTION_COLUMNS = ("split", "fold", "sei_composition", "kcrit_gpa", "predicted_gpa", "tree_std_gpa")
+"""Columns of the test predictions of the default model."""
+
+
+@dataclass(frozen=True)
+class SurrogateOptions:
+    """The surrogate block of the campaign config (defaults as in the schema).
+
+    Attributes mirror ``workflow/schemas/config.schema.yaml`` (``surrogate``);
+    ``random_state`` is the campaign's one seed.
+    """
+
+    n_estimators: int = 50
+    min_samples_leaf: int = 5
+    max_leaf_nodes: int | None = None
+    max_features: float = 1.0
+    target_transform: str = "log1p"
+    cap_gpa: float = 100.0
+    holdout_size: int = 10_000
+    n_neighbors: int = 5
+    background_size: int = 100
+    compare_transforms: tuple[str, ...] = ("raw", "capped", "log1p")
+    compare_models: tuple[str, ...] = ("hist_gradient_boosting", "extra_trees_magpie")
+    random_state: int = 0
+    n_jobs: int = 1
+
+    @classmethod
+    def from_config(cls, block: dict, *, random_state: int = 0, n_jobs: int = 1) -> SurrogateOptions:
+        """Options from the ``surrogate`` block of a validated campaign config.
+
+        Parameters
+        ----------
+        block : dict
+            ``config["surrogate"]`` (``enabled`` and ``threads`` are the
+            workflow's and are ignored here).
+        random_state : int
+            The campaign's ``random_state``.
+        n_jobs : int
+            Threads of the fits (the rule's ``threads``).
+        """
+        block = {k: v for k, v in block.items() if k not in ("enabled", "threads")}
+        unknown = sorted(set(block) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ConfigError(f"config.surrogate: unknown key(s) {', '.join(unknown)}")
+        for key in ("compare_transforms", "compare_models"):
+            if key in block:
+                block[key] = tuple(block[key])
+        return cls(**block, random_state=random_state, n_jobs=n_jobs)
+
+    def surrogate(self, voltage_v: float | None = None, **overrides) -> KcritSurrogate:
+        """The default model with these options (``overrides`` replace constructor arguments)."""
+        params = dict(
+            voltage_v=voltage_v, n_estimators=self.n_estimators, min_samples_leaf=self.min_samples_leaf,
+            max_leaf_nodes=self.max_leaf_nodes, max_features=self.max_features,
+            target_transform=self.target_transform, cap_gpa=self.cap_gpa,
+            background_size=self.background_size, random_state=self.random_state, n_jobs=self.n_jobs,
+        )
+        return KcritSurrogate(**{**params, **overrides})
+
+
+def _transformed(regressor, transform: str, cap_gpa: float) -> TransformedTargetRegressor:
+    """``regressor`` learning the transformed target, answering in GPa."""
+    if transform == "log1p":
+        return TransformedTargetRegressor(regressor, func=np.log1p, inverse_func=np.expm1, check_inverse=False)
+    if transform == "capped":
+        cap = functools.partial(np.minimum, cap_gpa)
+        return TransformedTargetRegressor(regressor, func=cap, inverse_func=np.asarray, check_inverse=False)
+    return TransformedTargetRegressor(regressor)
+
+
+def make_model(name: str, options: SurrogateOptions, *, voltage_v: float | None = None,
+               target_transform: str | None = None, n_train: int | None = None):
+    """An unfitted model of :data:`MODELS` taking a DataFrame of element fractions, predicting GPa.
+
+    ``n_train`` (rows it will be fitted on) caps kNN's neighbours on tiny data.
+    """
+    transform = target_transform or options.target_transform
+    if name == "extra_trees":
+        return options.surrogate(voltage_v, target_transform=transform)
+    if name == "mean":
+        regressor = DummyRegressor()
+    elif name == "knn":
+        regressor = KNeighborsRegressor(n_neighbors=options.n_neighbors, n_jobs=options.n_jobs)
+        if n_train is not None:
+            regressor.set_params(n_neighbors=max(1, min(options.n_neighbors, n_train)))
+    elif name == "hist_gradient_boosting":
+        regressor = HistGradientBoostingRegressor(random_state=options.random_state)
+    elif name == "extra_trees_magpie":
+        regressor = make_pipeline(
+            FunctionTransformer(with_magpie),
+            ExtraTreesRegressor(n_estimators=options.n_estimators, min_samples_leaf=options.min_samples_leaf,
+                                max_leaf_nodes=options.max_leaf_nodes, max_features=options.max_features,
+                                random_state=options.random_state,
+                                n_jobs=options.n_jobs),
+        )
+    else:
+        raise ConfigError(f"model must be one of {', '.join(MODELS)}, not {name!r}")
+    return _transformed(regressor, transform, options.cap_gpa)
+
+
+def regression_metrics(kcrit_gpa: np.ndarray, predicted_gpa: np.ndarray) -> dict[str, float]:
+    """RMSE, MAE (GPa), R^2, std of the computed values (GPa, ddof = 0) and RMSE / std.
+
+    Parameters
+    ----------
+    kcrit_gpa, predicted_gpa : ndarray of shape (n_rows,)
+        Computed and predicted Kcrit (GPa). Fewer than two rows give NaN.
+    """
+    if len(kcrit_gpa) < 2:
+        return dict.fromkeys(("rmse_gpa", "mae_gpa", "r2", "std_gpa", "rmse_over_std"), np.nan)
+    rmse = float(root_mean_squared_error(kcrit_gpa, predicted_gpa))
+    std = float(np.std(kcrit_gpa))
+    return {
+        "rmse_gpa": rmse,
+        "mae_gpa": float(mean_absolute_error(kcrit_gpa, predicted_gpa)),
+        "r2": float(r2_score(kcrit_gpa, predicted_gpa)),
+        "std_gpa": std,
+        "rmse_over_std": rmse / std if std > 0 else np.nan,
+    }
+
+
+def metric_rows(kcrit_gpa: np.ndarray, predicted_gpa: np.ndarray, cap_gpa: float, **labels) -> list[dict]:
+    """One metrics row per target set, each carrying ``labels`` (voltage_v, split, fold, model, ...)."""
+    rows = []
+    for target_set in TARGET_SETS:
+        keep = np.ones(len(kcrit_gpa), bool) if target_set == "all_finite" else kcrit_gpa <= cap_gpa
+        rows.append({**labels, "target_set": target_set, "n_test": int(keep.sum()),
+                     **regression_metrics(kcrit_gpa[keep], predicted_gpa[keep])})
+    return rows
+
+
+@dataclass
+class VoltageEvaluation:
+    """Everything :func:`evaluate_voltage` produces for one voltage.
+
+    Attributes
+    ----------
+    metrics : pandas.DataFrame
+        :data:`METRIC_COLUMNS`.
+    predictions : pandas.DataFrame
+        Test rows of the default model: split, fold, sei_composition,
+        kcrit_gpa, predicted_gpa (GPa), tree_std_gpa (spread of the trees).
+    model : KcritSurrogate
+        The default model fitted on the random split's training rows (so
+        its holdout metrics are honest); ``info_`` holds them.
+    """
+
+    metrics: pd.DataFrame
+    predictions: pd.DataFrame
+    model: KcritSurrogate
+
+
+def plan(options: SurrogateOptions, splits: Iterable[str]) -> list[tuple[str, str, str]]:
+    """(split, model, target transform) runs: the default model and both baselines on every split;
+    the other transforms and the beyond-paper models on the grouped split."""
+    runs = [(s, m, options.target_transform) for s in splits for m in ("extra_trees", "mean", "knn")]
+    if "grouped" in splits:
+        runs += [("grouped", "extra_trees", t) for t in options.compare_transforms if t != options.target_transform]
+        runs += [("grouped", m, options.target_transform) for m in options.compare_models]
+    return runs
+
+
+def evaluate_voltage(
+    table: pd.DataFrame,
+    features: list[str],
+    voltage_v: float,
+    options: SurrogateOptions,
+    *,
+    splits: Iterable[str] = ("random", "grouped", "electrolyte"),
+    log=None,
+) -> VoltageEvaluation:
+    """Fit and score every planned run (:func:`plan`) on the rows of one voltage.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Training table rows of this voltage (:func:`~constrict.surrogate.data.at_voltage`).
+    features : list of str
+        Element-fraction columns.
+    voltage_v : float
+        The voltage (V), a label.
+    options : SurrogateOptions
+    splits : iterable of str
+        Of :data:`~constrict.surrogate.splits.SPLITS`.
+    log : logging.Logger, optional
+        Gets one line per fit.
+    """
+    splits = list(splits)
+    X = table[features]
+    kcrit_gpa = table["kcrit_gpa"].to_numpy(dtype=float)
+    folds = {s: list(split_folds(s, table, holdout_size=options.holdout_size, random_state=options.random_state))
+             for s in splits}
+    metrics, predictions, saved = [], [], None
+    for split, name, transform in plan(options, splits):
+        for fold, train, test in folds[split]:
+            start = time.perf_counter()
+            model = make_model(name, options, voltage_v=voltage_v, target_transform=transform, n_train=len(train))
+            # HistGradientBoosting's OpenMP barriers stall when the cores are shared; one thread is fast enough
+            with threadpool_limits(1, user_api="openmp") if name == "hist_gradient_boosting" else nullcontext():
+                model.fit(X.iloc[train], kcrit_gpa[train])
+                fit_s = time.perf_counter() - start
+                predicted_gpa = model.predict(X.iloc[test])
+            labels = dict(voltage_v=voltage_v, split=split, fold=fold, model=name, target_transform=transform,
+                          n_train=len(train), fit_s=fit_s)
+            rows = metric_rows(kcrit_gpa[test], predicted_gpa, options.cap_gpa, **labels)
+            metrics += rows
+            if log is not None:
+                log.info("%g V %s/%s %s (%s): fit %.1f s, RMSE %.2f GPa all, %.2f GPa <= %g GPa", voltage_v, split,
+                         fold, name, transform, fit_s, rows[0]["rmse_gpa"], rows[1]["rmse_gpa"], options.cap_gpa)
+            if name == "extra_trees" and transform == options.target_transform:
+                predictions.append(pd.DataFrame({
+                    "split": split, "fold": fold, "sei_composition": table["sei_composition"].to_numpy()[test],
+                    "kcrit_gpa": kcrit_gpa[test], "predicted_gpa": predicted_gpa,
+                    "tree_std_gpa": model.predict_trees(X.iloc[test]).std(axis=1),
+                }))
+                if split == "random":
+                    keys = ("n_test", "rmse_gpa", "mae_gpa", "r2")
+                    model.info_["holdout"] = {r["target_set"]: {k: r[k] for k in keys} for r in rows}
+                    saved = model
+    if saved is None:  # too few rows for a holdout: the model sees them all, and no holdout metric exists
+        saved = options.surrogate(voltage_v).fit(X, kcrit_gpa)
+        saved.info_["holdout"] = {}
+        if log is not None:
+            log.warning("%g V: %d rows, too few for a holdout; the saved model is fitted on all", voltage_v, len(X))
+    metrics = pd.DataFrame(metrics, columns=list(METRIC_COLUMNS))
+    predictions = pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame(columns=PREDICTION_COLUMNS)
+    return VoltageEvaluation(metrics, predictions, saved)
