@@ -41,3 +41,19 @@ def snapshot_set(snapshot_frame) -> EntrySet:
 def lis() -> EntrySet:
     """The hand-checkable Li-S system (helpers.LI_S_ROWS), fresh per test."""
     return EntrySet.from_frame(tiny_table())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_entry_cache(tmp_path_factory):
+    """Keep the tests' entry-set cache out of the user's ~/.cache (CONSTRICT_CACHE_DIR)."""
+    import os
+
+    from constrict.paths import CACHE_DIR_ENV
+
+    saved = os.environ.get(CACHE_DIR_ENV)
+    os.environ[CACHE_DIR_ENV] = str(tmp_path_factory.mktemp("entry-cache"))
+    yield
+    if saved is None:
+        os.environ.pop(CACHE_DIR_ENV, None)
+    else:
+        os.environ[CACHE_DIR_ENV] = saved
