@@ -37,6 +37,7 @@ include: "workflow/rules/screen.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/surrogate.smk"
 include: "workflow/rules/cathode.smk"
+include: "workflow/rules/design.smk"
 
 
 rule all:

@@ -168,6 +168,44 @@ def cathode_targets():
     ]
 
 
+# The design stage (workflow/rules/design.smk, docs/design.md).
+if config["design"]["enabled"]:
+    from constrict.design.config import check_design_config
+
+    try:
+        check_design_config(config)
+    except ConfigError as error:
+        raise WorkflowError(f"invalid config: {error}") from None
+
+DESIGN = f"{RESULTS}/design"
+
+
+def design_model(voltage_v):
+    """The surrogate file of one voltage (workflow/rules/surrogate.smk)."""
+    return f"{RESULTS}/surrogate/models/kcrit_{float(voltage_v):g}V.skops"
+
+
+def fig5_inputs(wildcards):
+    """Inputs of design_fig5: entries, the SHAP children, the surrogates of the Fig. 5 / S4 voltages screened."""
+    design = config["design"]
+    wanted = {float(design["voltage_v"]), *map(float, design["extra_voltages_v"])}
+    screened = {float(v) for v in config["voltages_v"]}
+    models = {f"model_{v:g}V": design_model(v) for v in sorted(wanted & screened)}
+    return {
+        "entries": f"{RESULTS}/entries.parquet",
+        "shap": f"{DESIGN}/shap_children.parquet",
+        **models,
+    }
+
+
+def design_targets():
+    """The design stage's outputs in the default run."""
+    from constrict.design.stage import FIGURES
+
+    tables = [f"{DESIGN}/design_table.tsv", f"{DESIGN}/fig5.tsv"]
+    return tables + [f"{DESIGN}/{name}" for name, _ in FIGURES.values()]
+
+
 def final_targets():
     """Targets of the default run: the gathered screen and, if enabled, its summary and the cathode stage."""
     targets = [f"{RESULTS}/screen/screen.parquet", f"{RESULTS}/screen/skipped.tsv"]
@@ -177,4 +215,6 @@ def final_targets():
         targets.extend(surrogate_targets())  # workflow/rules/surrogate.smk
     if config["cathode"]["enabled"]:
         targets.extend(cathode_targets())  # workflow/rules/cathode.smk
+    if config["design"]["enabled"]:
+        targets.extend(design_targets())  # workflow/rules/design.smk
     return targets

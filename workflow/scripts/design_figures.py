@@ -1,0 +1,11 @@
+"""Snakemake adapter: every design figure (Fig. 4c, routes, predicted vs computed, Fig. 5a/b, Fig. S4)."""
+
+from constrict.workflow import log_to
+
+if __name__ == "__main__":
+    log_to(snakemake.log[0])
+    from constrict.design.stage import config_of, run_figures
+
+    p = snakemake.params
+    run_figures(dict(snakemake.input.items()), config_of(p.design, p.convention, p.random_state),
+                dict(snakemake.output.items()))

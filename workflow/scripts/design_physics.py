@@ -1,0 +1,11 @@
+"""Snakemake adapter: the physics-in-the-loop route of the configured parents."""
+
+from constrict.workflow import log_to
+
+if __name__ == "__main__":
+    log_to(snakemake.log[0])
+    from constrict.design.stage import config_of, run_physics
+
+    p = snakemake.params
+    run_physics(snakemake.input.entries, snakemake.input.shap, config_of(p.design, p.convention, p.random_state),
+                processes=snakemake.threads, **snakemake.output)
