@@ -244,6 +244,23 @@ run_predict.add_arguments = _predict_args
 register("predict", "Kcrit of a composition predicted by the trained surrogate")(run_predict)
 
 
+def run_design(args) -> int:
+    """A child of a parent composition by the SHAP-guided or the physics route, checked by the physics."""
+    from constrict.design.cli import run
+
+    return run(args)
+
+
+def _design_args(p):
+    from constrict.design.cli import add_arguments
+
+    add_arguments(p)
+
+
+run_design.add_arguments = _design_args
+register("design", "a coating composition designed from a parent (SHAP-guided or physics route), checked")(run_design)
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argparse parser with every registered subcommand.
 

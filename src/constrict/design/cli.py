@@ -55,11 +55,11 @@ def run(args) -> int:
 
     max_change = _max_change(args.max_change)
     [voltage_v] = check_voltages([args.voltage])
-    parent = composition_fractions(args.parent)
     shap_options = ShapOptions(max_steps=args.max_steps)
     physics_options = PhysicsOptions(max_evaluations=args.evaluations)
     entry_set = cli.load_entry_set(args.source, args.custom, args.data_dir)
     entry_set.composition_vector(parse_composition(args.parent))  # every element in the entry data
+    parent = composition_fractions(args.parent)
     try:
         model = load_model(find_model(voltage_v, args.models))
     except ConstrictError:
