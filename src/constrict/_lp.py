@@ -5,21 +5,33 @@ Every hull, interface and grand-potential problem in constrict is a small LP
 most of its time in argument checking for problems this size; a reused
 ``highspy.Highs`` model with only its costs or right-hand side changed lets
 HiGHS warm-start from the previous basis.
+
+Making and configuring a ``Highs`` object costs about as much as a warm
+solve, and a screen makes one per chemical system and kind. So a
+:class:`DenseLP` that is garbage-collected hands its solver back to a
+per-process stock of spares, and the next new :class:`DenseLP` loads its
+model into a spare (``passModel``, which clears every trace of the previous
+model, basis and solver state) instead of making a new one.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
 import highspy
 import numpy as np
 
 FEAS_TOL = 1e-10
 """Primal and dual feasibility tolerance given to HiGHS."""
 
+SPARE_SOLVERS = 2048
+"""At most this many idle ``Highs`` objects are kept for reuse per process."""
+
 _INF = highspy.kHighsInf
 _OPTIMAL = highspy.HighsModelStatus.kOptimal
 _banner = {"done": False}
+_spare: list[highspy.Highs] = []
 
 
 def _quiet_highs() -> highspy.Highs:
@@ -54,6 +66,35 @@ def _new_highs() -> highspy.Highs:
     return h
 
 
+def _solver() -> highspy.Highs:
+    """A configured Highs object: a spare if there is one, else a new one."""
+    try:
+        return _spare.pop()
+    except IndexError:
+        return _new_highs()
+
+
+def _colwise(a_eq: np.ndarray) -> highspy.HighsLp:
+    """A HighsLp holding the non-zeros of ``a_eq`` column-wise (no bounds, no costs yet).
+
+    Arrays go in as lists: pybind copies a list into a std::vector faster
+    than it walks a numpy array item by item (same values).
+    """
+    n_rows, n_cols = a_eq.shape
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.num_row_ = n_rows
+    nz_col, nz_row = np.nonzero(a_eq.T)
+    matrix = lp.a_matrix_
+    matrix.format_ = highspy.MatrixFormat.kColwise
+    matrix.start_ = np.searchsorted(nz_col, np.arange(n_cols + 1)).tolist()
+    matrix.index_ = nz_row.tolist()
+    matrix.value_ = a_eq.T[nz_col, nz_row].tolist()
+    matrix.num_col_ = n_cols
+    matrix.num_row_ = n_rows
+    return lp
+
+
 class DenseLP:
     """``min cost @ x  s.t.  a_eq @ x = b_eq,  lower <= x <= upper``.
 
@@ -62,7 +103,9 @@ class DenseLP:
     a_eq : ndarray of shape (n_rows, n_cols)
         Equality constraint matrix (dense; zeros are dropped).
     b_eq : ndarray of shape (n_rows,)
+        Right-hand side.
     cost : ndarray of shape (n_cols,)
+        Objective coefficients.
     lower, upper : ndarray of shape (n_cols,), optional
         Column bounds; default ``0`` and ``+inf``.
 
@@ -71,47 +114,61 @@ class DenseLP:
     One instance owns one ``highspy.Highs`` object, so change the costs or
     the right-hand side with :meth:`set_cost` / :meth:`set_rhs` and call
     :meth:`solve` again: HiGHS warm-starts from the last basis. Not
-    thread-safe; make one per thread.
+    thread-safe; make one per thread. The result of a solve depends only on
+    the model and on the solves and changes made on this instance before
+    it, never on what its (recycled) ``Highs`` object did before.
     """
 
     def __init__(self, a_eq, b_eq, cost, lower=None, upper=None):
         a_eq = np.asarray(a_eq, dtype=float)
         n_rows, n_cols = a_eq.shape
         self.n_rows, self.n_cols = n_rows, n_cols
-        lp = highspy.HighsLp()
-        lp.num_col_ = n_cols
-        lp.num_row_ = n_rows
-        lp.col_cost_ = np.asarray(cost, dtype=float)
-        lp.col_lower_ = np.zeros(n_cols) if lower is None else np.asarray(lower, dtype=float)
-        lp.col_upper_ = np.full(n_cols, _INF) if upper is None else np.asarray(upper, dtype=float)
+        lp = _colwise(a_eq)
+        lp.col_cost_ = np.asarray(cost, dtype=float).tolist()
+        lp.col_lower_ = [0.0] * n_cols if lower is None else np.asarray(lower, dtype=float).tolist()
+        lp.col_upper_ = [_INF] * n_cols if upper is None else np.asarray(upper, dtype=float).tolist()
         b_eq = np.asarray(b_eq, dtype=float)
-        lp.row_lower_ = b_eq
-        lp.row_upper_ = b_eq
-        nz_col, nz_row = np.nonzero(a_eq.T)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = np.searchsorted(nz_col, np.arange(n_cols + 1)).astype(np.int32)
-        lp.a_matrix_.index_ = nz_row.astype(np.int32)
-        lp.a_matrix_.value_ = a_eq.T[nz_col, nz_row]
-        lp.a_matrix_.num_col_ = n_cols
-        lp.a_matrix_.num_row_ = n_rows
-        self._h = _new_highs()
+        lp.row_lower_ = lp.row_upper_ = b_eq.tolist()
+        self._h = _solver()
         self._h.passModel(lp)
+        self._rhs = b_eq.tobytes()
         self._rows = np.arange(n_rows, dtype=np.int32)
         self._cols = np.arange(n_cols, dtype=np.int32)
+
+    def __del__(self):
+        # hand the solver back for the next DenseLP (its model is replaced there)
+        h = self.__dict__.pop("_h", None)
+        if h is not None and _spare is not None and len(_spare) < SPARE_SOLVERS:
+            _spare.append(h)
 
     def set_rhs(self, b_eq) -> None:
         """Replace the right-hand side ``b_eq`` (shape (n_rows,))."""
         b_eq = np.asarray(b_eq, dtype=float)
         self._h.changeRowsBounds(self.n_rows, self._rows, b_eq, b_eq)
+        self._rhs = b_eq.tobytes()
 
     def set_cost(self, cost) -> None:
         """Replace the objective coefficients (shape (n_cols,))."""
         self._h.changeColsCost(self.n_cols, self._cols, np.asarray(cost, dtype=float))
 
+    def set_cost_and_rhs(self, cost, b_eq) -> None:
+        """Replace the costs, and the right-hand side if it differs from the current one.
+
+        Equal to :meth:`set_cost` and :meth:`set_rhs` in either order, solver
+        state included: rewriting equal equality bounds changes no value and
+        no basis status, and the flags it would reset are the ones a cost
+        change resets.
+        """
+        self.set_cost(cost)
+        b_eq = np.asarray(b_eq, dtype=float)
+        if b_eq.tobytes() != self._rhs:
+            self.set_rhs(b_eq)
+
     def set_column(self, col: int, values) -> None:
         """Replace the constraint coefficients of one column (shape (n_rows,))."""
-        for row, val in enumerate(np.asarray(values, dtype=float)):
-            self._h.changeCoeff(row, col, val)
+        change = self._h.changeCoeff
+        for row, val in enumerate(np.asarray(values, dtype=float).tolist()):
+            change(row, col, val)
 
     def set_col_bounds(self, lower, upper) -> None:
         """Replace all column bounds (shape (n_cols,) each)."""
@@ -130,5 +187,5 @@ class DenseLP:
             if h.getModelStatus() != _OPTIMAL:
                 return None
         sol = h.getSolution()
-        x = np.asarray(sol.col_value)
-        return x, float(h.getInfo().objective_function_value), np.asarray(sol.row_dual)
+        x = np.fromiter(sol.col_value, dtype=float, count=self.n_cols)
+        return x, h.getObjectiveValue(), np.fromiter(sol.row_dual, dtype=float, count=self.n_rows)

@@ -14,7 +14,7 @@ entries excluded (the ion metal is the reservoir).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -58,6 +58,50 @@ class GPSystem:
     volume: np.ndarray
     other: list
     lp: DenseLP
+    _weights: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def weights(self, system: OpenSystem) -> VolumeWeights:
+        """The effective volumes of the candidates under ``system``'s convention (cached)."""
+        key = (system.convention, system.v_metal_a3)
+        if key not in self._weights:
+            self._weights[key] = VolumeWeights.of(effective_volumes(self, system))
+        return self._weights[key]
+
+
+@dataclass(frozen=True)
+class VolumeWeights:
+    """Effective volumes of the candidates of a :class:`GPSystem`, as its LPs use them.
+
+    Attributes
+    ----------
+    w : ndarray of shape (n_phases,)
+        Effective volume per atom (Å³/atom, :func:`effective_volumes`), 0
+        where a phase has no volume.
+    tie_break : ndarray of shape (n_phases,)
+        ``DENSE_TIE_BREAK * w``: the cost that picks the densest tied products.
+    all_known : bool
+        Every phase has a volume.
+    lower, upper_known, upper_all : ndarray of shape (n_phases,)
+        Column bounds: 0; +inf for phases with a volume and 0 for the
+        others; +inf.
+    """
+
+    w: np.ndarray
+    tie_break: np.ndarray
+    all_known: bool
+    lower: np.ndarray
+    upper_known: np.ndarray
+    upper_all: np.ndarray
+
+    @classmethod
+    def of(cls, w: np.ndarray) -> VolumeWeights:
+        """Weights from effective volumes ``w`` (NaN where unknown)."""
+        known = np.isfinite(w)
+        w = np.where(known, w, 0.0)
+        n = len(w)
+        return cls(
+            w, DENSE_TIE_BREAK * w, bool(known.all()), np.zeros(n), np.where(known, np.inf, 0.0), np.full(n, np.inf)
+        )
 
 
 def gp_system(system: OpenSystem, *, everything: bool = False) -> GPSystem:
@@ -118,7 +162,7 @@ def ground_state(entry_set: EntrySet, comp: np.ndarray, phases=None, energy=None
         energy, phases = entry_set.decompose(comp)
     vols = entry_set.volume_per_atom_a3[list(phases)]
     if not np.all(np.isfinite(vols)):
-        bad = [entry_set.reduced_formula(r) for r, v in zip(phases, vols) if not np.isfinite(v)]
+        bad = [entry_set.reduced_formula(r) for r, v in zip(phases, vols, strict=True) if not np.isfinite(v)]
         raise MissingVolumeError(f"no volume_per_atom_a3 for {', '.join(bad)}; add volumes to the data")
     return GroundState(comp, float(energy), dict(phases), float(vols @ np.fromiter(phases.values(), float)))
 
@@ -176,9 +220,7 @@ def decompose_at(system: OpenSystem, reactant: GroundState, voltage_v: float) ->
     c_ion = reactant.comp[system.ion_col]
     phi_r = reactant.energy_per_atom_ev + voltage_v * c_ion
     phi = gp.energy + voltage_v * gp.x_ion
-    w = effective_volumes(gp, system)
-    gp.lp.set_cost(phi + DENSE_TIE_BREAK * np.nan_to_num(w, nan=0.0))
-    gp.lp.set_rhs(reactant.comp[gp.other])
+    gp.lp.set_cost_and_rhs(phi + gp.weights(system).tie_break, reactant.comp[gp.other])
     sol = gp.lp.solve()
     if sol is None:
         raise RuntimeError(f"grand-potential LP failed in {entry_set.chemical_system(cols)}")
@@ -191,13 +233,13 @@ def decompose_at(system: OpenSystem, reactant: GroundState, voltage_v: float) ->
     rows, amounts = gp.rows[keep], n[keep]
     vols = gp.volume[keep]
     if not np.all(np.isfinite(vols)):
-        bad = [entry_set.reduced_formula(r) for r, v in zip(rows, vols) if not np.isfinite(v)]
+        bad = [entry_set.reduced_formula(r) for r, v in zip(rows, vols, strict=True) if not np.isfinite(v)]
         raise MissingVolumeError(f"no volume_per_atom_a3 for {', '.join(bad)}; add volumes to the data")
     released = c_ion - float(gp.x_ion[keep] @ amounts)
     v_p = float(vols @ amounts)
     return Decomposition(
         voltage_v,
-        {int(r): float(a) for r, a in zip(rows, amounts)},
+        {int(r): float(a) for r, a in zip(rows, amounts, strict=True)},
         released,
         dg,
         v_r,

@@ -314,6 +314,21 @@ class EntrySet:
         self.__dict__.update(state)
         self._local = threading.local()
 
+    def fresh(self) -> EntrySet:
+        """A copy of the entry set with empty LP caches, sharing its arrays and lookups.
+
+        A warm-started LP can differ in its last bits depending on the solves
+        before it, so work whose numbers must not depend on earlier work (a
+        screen partition) starts from a fresh copy. The entry-id and formula
+        lookups are built here once and shared by every copy.
+        """
+        self._id_index()
+        self._formula_index()
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._local = threading.local()
+        return clone
+
     # --------------------------------------------------------------- lookups
     @property
     def element_index(self) -> dict[str, int]:

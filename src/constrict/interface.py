@@ -84,40 +84,42 @@ class InterfaceReaction:
     sei_energy_per_atom_ev: float
 
 
-def _reaction_lp(entry_set: EntrySet, cols: tuple[int, ...]) -> tuple[DenseLP, np.ndarray]:
-    """Cached (x, n) LP of a chemical system; column 0 is x."""
+def _reaction_lp(entry_set: EntrySet, cols: tuple[int, ...]) -> tuple[DenseLP, np.ndarray, np.ndarray, np.ndarray]:
+    """Cached (x, n) LP of a chemical system (column 0 is x): LP, rows, their energies, costs (x's is 0)."""
     cache = entry_set.system_cache("reaction_lp")
     if cols not in cache:
         rows = entry_set.stable_in(cols)
         n_el = len(cols)
         a_eq = np.zeros((n_el, 1 + len(rows)))
         a_eq[:, 1:] = entry_set.comp[np.ix_(rows, cols)].T
-        cost = np.concatenate([[0.0], entry_set.energy_per_atom_ev[rows]])
+        energy = entry_set.energy_per_atom_ev[rows]
+        cost = np.concatenate([[0.0], energy])
         upper = np.full(1 + len(rows), np.inf)
         upper[0] = 1.0
-        cache[cols] = (DenseLP(a_eq, np.zeros(n_el), cost, upper=upper), rows)
+        cache[cols] = (DenseLP(a_eq, np.zeros(n_el), cost, upper=upper), rows, energy, cost)
     return cache[cols]
 
 
-def _minimum(entry_set, cols, comp_a, comp_b, e_a, e_b):
-    """(x_m, E_rxn(x_m), {row: amount}) for reactant energies e_a, e_b."""
-    lp, rows = _reaction_lp(entry_set, cols)
+def _minimum(entry_set, cols, comp_a, comp_b, e_a, e_b, *, phases=True):
+    """(x_m, E_rxn(x_m), E_hull(c(x_m)), {row: amount} or None) for reactant energies e_a, e_b."""
+    lp, rows, energy, cost = _reaction_lp(entry_set, cols)
     sel = list(cols)
-    da = comp_b[sel] - comp_a[sel]
-    lp.set_column(0, -da)
-    lp.set_rhs(comp_a[sel])
-    cost = np.concatenate([[-(e_b - e_a) + X_TIE_BREAK_EV], entry_set.energy_per_atom_ev[rows]])
-    lp.set_cost(cost)
+    lp.set_column(0, -(comp_b[sel] - comp_a[sel]))
+    cost = cost.copy()
+    cost[0] = -(e_b - e_a) + X_TIE_BREAK_EV
+    lp.set_cost_and_rhs(cost, comp_a[sel])
     sol = lp.solve()
     if sol is None:
         raise RuntimeError(f"interface LP failed in {entry_set.chemical_system(cols)}")
-    v, _, _ = sol
+    v = sol[0]
     x = float(min(max(v[0], 0.0), 1.0))
     n = v[1:]
-    e_hull = float(entry_set.energy_per_atom_ev[rows] @ n)
+    e_hull = float(energy @ n)
     e_rxn = e_hull - ((1 - x) * e_a + x * e_b)
+    if not phases:
+        return x, e_rxn, e_hull, None
     keep = n > 1e-10
-    return x, e_rxn, e_hull, {int(r): float(a) for r, a in zip(rows[keep], n[keep])}
+    return x, e_rxn, e_hull, {int(r): float(a) for r, a in zip(rows[keep], n[keep], strict=True)}
 
 
 def interface_reaction(entry_set: EntrySet, a: Reactant, b: Reactant) -> InterfaceReaction:
@@ -137,7 +139,7 @@ def interface_reaction(entry_set: EntrySet, a: Reactant, b: Reactant) -> Interfa
     x, e_rxn, e_sei, phases = _minimum(entry_set, cols, a.comp, b.comp, a.energy_per_atom_ev, b.energy_per_atom_ev)
     ha = entry_set.hull_energy(a.comp)
     hb = entry_set.hull_energy(b.comp)
-    _, e_mutual, _, _ = _minimum(entry_set, cols, a.comp, b.comp, ha, hb)
+    _, e_mutual, _, _ = _minimum(entry_set, cols, a.comp, b.comp, ha, hb, phases=False)
     reacts = e_rxn < -REACT_TOL_EV
     chemsys = entry_set.chemical_system(cols)
     if not reacts:

@@ -21,7 +21,6 @@ from constrict.electrochem import (
     Decomposition,
     GroundState,
     decompose_at,
-    effective_volumes,
     gp_system,
     ground_state,
     window,
@@ -83,21 +82,23 @@ def kcrit_self_consistent_gpa(system: OpenSystem, reactant: GroundState, voltage
         # inf stays inf (Kcrit_sc >= Kcrit); at K = 0 no unstable phase beats the hull
         return float(k0_gpa)
     gp = gp_system(system, everything=True)
-    w = effective_volumes(gp, system)
-    ok = np.isfinite(w)  # phases without a volume cannot be weighed; skip
+    weights = gp.weights(system)
+    w = weights.w
     c_ion = reactant.comp[system.ion_col]
     const_v = c_ion * system.v_metal_a3 if system.convention == "ion_metal" else 0.0
     phi = gp.energy + voltage_v * gp.x_ion
     phi_r = reactant.energy_per_atom_ev + voltage_v * c_ion
     v_r = reactant.volume_a3
-    gp.lp.set_rhs(reactant.comp[gp.other])
-    upper = np.where(ok, np.inf, 0.0)
-    gp.lp.set_col_bounds(np.zeros(len(w)), upper)
-    w = np.where(ok, w, 0.0)
+    rhs = reactant.comp[gp.other]
+    # phases without a volume cannot be weighed: held at 0 while K > 0
+    bounded = not weights.all_known
+    if bounded:
+        gp.lp.set_col_bounds(weights.lower, weights.upper_known)
     k = k0_gpa / EV_PER_A3_TO_GPA
     try:
         for _ in range(MAX_DINKELBACH_STEPS):
-            gp.lp.set_cost(phi + k * w + DENSE_TIE_BREAK_SC * w)
+            # ties: the denser products (larger next K step)
+            gp.lp.set_cost_and_rhs(phi + k * w + weights.tie_break, rhs)
             sol = gp.lp.solve()
             if sol is None:
                 raise RuntimeError(f"Kcrit_sc LP failed in {system.chemical_system}")
@@ -113,12 +114,9 @@ def kcrit_self_consistent_gpa(system: OpenSystem, reactant: GroundState, voltage
                 return float(k * EV_PER_A3_TO_GPA)
             k = k_new
     finally:
-        gp.lp.set_col_bounds(np.zeros(len(w)), np.full(len(w), np.inf))
+        if bounded:
+            gp.lp.set_col_bounds(weights.lower, weights.upper_all)
     return float(k * EV_PER_A3_TO_GPA)
-
-
-DENSE_TIE_BREAK_SC = 1e-10
-"""eV/Å³: among tied optima at K, prefer the denser (larger next K step)."""
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,16 @@
 
 A shard is one Snakemake job; its partitions (:mod:`constrict.plan`) are
 evaluated by Dask (a local cluster of processes, or the synchronous
-scheduler for one thread). Each worker process builds the engine's
-``EntrySet`` once, over the entries the shard's chemical systems need, and
-every partition starts from a pristine copy of it, so no result depends on
-which worker ran what before (the LP solver warm-starts from its last
-basis, which moves the last bits).
+scheduler for one thread). Each worker process loads the engine's
+``EntrySet`` of the entry table once (from the on-disk entry cache of
+:mod:`constrict.entry_cache` after the first build), and every partition
+starts from a fresh copy of it (:meth:`EntrySet.fresh`), so no result
+depends on which worker ran what before (the LP solver warm-starts from its
+last basis, which moves the last bits).
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import logging
 import time
@@ -34,9 +34,8 @@ def entries_within(entries: pd.DataFrame, chemical_systems: Iterable[str]) -> pd
     """Rows of the entry table whose elements all lie inside one of the chemical systems.
 
     Every hull, reaction and decomposition of a pair needs only the entries
-    of its combined chemical system and its subsystems, so a shard's results
-    are exact on this subset; it is about 10-15 % of the table for a shard
-    of the default campaign, which makes the per-worker setup cheap.
+    of its combined chemical system and its subsystems, so results computed
+    on this subset are exact.
 
     Parameters
     ----------
@@ -64,15 +63,23 @@ def entries_within(entries: pd.DataFrame, chemical_systems: Iterable[str]) -> pd
     return entries[keep]
 
 
+def _read_table(path: str) -> pd.DataFrame:
+    return pd.read_parquet(path).reset_index(drop=True)
+
+
 @functools.lru_cache(maxsize=2)
-def _entry_set(entries_path: str, chemical_systems: tuple[str, ...] | None = None):
-    """The engine's EntrySet over the entries a shard needs, built once per process."""
+def _entry_set(entries_path: str):
+    """The engine's EntrySet of an entry table, once per process, from the on-disk cache when it has it."""
+    from constrict import entry_cache
     from constrict.hull import EntrySet
 
-    entries = pd.read_parquet(entries_path)
-    if chemical_systems is not None:
-        entries = entries_within(entries, chemical_systems)
-    return EntrySet.from_frame(entries.reset_index(drop=True))
+    digest = entry_cache.file_digest(entries_path)
+    loader = functools.partial(_read_table, entries_path)
+    entry_set = entry_cache.read_cached(digest, frame=loader)
+    if entry_set is None:
+        entry_set = EntrySet.from_frame(loader())
+        entry_cache.write_cached(entry_set, digest)
+    return entry_set
 
 
 def evaluate_pairs(
@@ -80,7 +87,6 @@ def evaluate_pairs(
     entries_path: str,
     voltages_v: Sequence[float],
     convention: str,
-    chemical_systems: tuple[str, ...] | None = None,
 ) -> list[dict]:
     """Evaluate pairs with the engine; one bad pair gives error rows, never an exception.
 
@@ -90,23 +96,19 @@ def evaluate_pairs(
         Plan rows (electrolyte, electrolyte_label, working_ion, coating_id,
         coating_formula, chemical_system).
     entries_path : str
-        Entry-table Parquet; its EntrySet is cached per process.
+        Entry-table Parquet; its EntrySet is loaded once per process and
+        each call works on a fresh copy (no LP state of earlier calls).
     voltages_v : sequence of float
         Voltages vs. the working-ion metal (V).
     convention : {"ion_metal", "reservoir"}
         Reaction-strain convention.
-    chemical_systems : tuple of str, optional
-        The combined systems of the whole shard (sorted); the EntrySet is
-        built over the entries inside them (:func:`entries_within`) once
-        per process; each call works on a fresh copy. None = the whole table.
 
     Returns
     -------
     list of dict
         ``len(pairs) * len(voltages_v)`` result rows.
     """
-    # A pristine copy per partition: results never depend on earlier work.
-    entry_set = copy.deepcopy(_entry_set(entries_path, chemical_systems))
+    entry_set = _entry_set(entries_path).fresh()
     rows: list[dict] = []
     for pair in pairs:
         try:
@@ -119,7 +121,7 @@ def evaluate_pairs(
                 row["electrolyte_label"] = pair["electrolyte_label"]
             if len(result) != len(voltages_v):
                 raise SchemaError(f"engine returned {len(result)} rows for {len(voltages_v)} voltages")
-        except Exception as exc:  # noqa: BLE001 - one bad pair must not kill the shard
+        except Exception as exc:  # one bad pair must not kill the shard
             result = error_rows(pair, voltages_v, convention, exc)
         rows.extend(result)
     return rows
@@ -185,19 +187,18 @@ def screen_pairs(
     voltages_v = [float(v) for v in voltages_v]
     threads = max(1, int(threads))
     partitions = [group.to_dict("records") for _, group in pairs.groupby("partition", sort=True)]
-    systems = tuple(sorted(pairs["chemical_system"].unique()))
     progress = _Progress(len(pairs), label)
     log.info("%s: %d interfaces x %d voltages in %d partitions on %d %s", label, len(pairs),
              len(voltages_v), len(partitions), threads, "worker processes" if threads > 1 else "thread (synchronous)")
     rows: list[dict] = []
     if threads == 1 or len(partitions) <= 1:
-        rows = _run_synchronous(partitions, entries_path, voltages_v, convention, systems, progress)
+        rows = _run_synchronous(partitions, entries_path, voltages_v, convention, progress)
     else:
-        rows = _run_distributed(partitions, entries_path, voltages_v, convention, systems, progress, threads, mem_mb)
+        rows = _run_distributed(partitions, entries_path, voltages_v, convention, progress, threads, mem_mb)
     return results_frame(rows)
 
 
-def _run_synchronous(partitions, entries_path, voltages_v, convention, systems, progress) -> list[dict]:
+def _run_synchronous(partitions, entries_path, voltages_v, convention, progress) -> list[dict]:
     import dask
     from dask.callbacks import Callback
 
@@ -205,14 +206,13 @@ def _run_synchronous(partitions, entries_path, voltages_v, convention, systems, 
         def _posttask(self, key, result, dsk, state, worker_id):
             progress.update(len(result) // max(len(voltages_v), 1))
 
-    tasks = [dask.delayed(evaluate_pairs, pure=True)(p, entries_path, voltages_v, convention, systems)
-             for p in partitions]
+    tasks = [dask.delayed(evaluate_pairs, pure=True)(p, entries_path, voltages_v, convention) for p in partitions]
     with _Posttask():
         results = dask.compute(*tasks, scheduler="synchronous")
     return [row for part in results for row in part]
 
 
-def _run_distributed(partitions, entries_path, voltages_v, convention, systems, progress, threads, mem_mb) -> list[dict]:
+def _run_distributed(partitions, entries_path, voltages_v, convention, progress, threads, mem_mb) -> list[dict]:
     from dask.distributed import Client, LocalCluster, as_completed
 
     memory_limit = f"{int(mem_mb) // threads}MB" if mem_mb else "auto"
@@ -225,8 +225,7 @@ def _run_distributed(partitions, entries_path, voltages_v, convention, systems, 
                      silence_logs=logging.WARNING) as cluster,
         Client(cluster) as client,
     ):
-        [systems_future] = client.scatter([systems], broadcast=True)
-        futures = [client.submit(evaluate_pairs, p, entries_path, voltages_v, convention, systems_future, pure=False)
+        futures = [client.submit(evaluate_pairs, p, entries_path, voltages_v, convention, pure=False)
                    for p in partitions]
         for future in as_completed(futures):
             part = future.result()
@@ -234,7 +233,6 @@ def _run_distributed(partitions, entries_path, voltages_v, convention, systems, 
             progress.update(len(part) // max(len(voltages_v), 1))
             future.release()
     return rows
-
 
 
 def screen_shard(
