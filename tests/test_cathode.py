@@ -224,7 +224,6 @@ def test_config_defaults_are_the_package_constants(repo_root):
         ({"cathodes": [{"formula": "CoO2", "voltage_v": 4.2, "voltage_source": "x"}]}, "working_ion Li is not in CoO2"),
         ({"cathodes": [CATHODES[0], CATHODES[0]]}, "listed twice"),
         ({"cathodes": [{**CATHODES[0], "charged": "Li0.5Qq2"}]}, "non-element"),
-        ({"source": {"name": "mp_api"}, "n_shards": 4}, "config.cathode.n_shards: required for source mp_api"),
     ],
 )
 def test_bad_stack_config_is_one_line(change, message):

@@ -175,7 +175,7 @@ def _recorded_shards(workdir):
             names.append(base64.urlsafe_b64decode(path.name).decode())
         except (ValueError, UnicodeDecodeError):
             continue
-    return [n for n in names if "/shards/" in n]
+    return [n for n in names if "/screen/shards/" in n]
 
 
 def test_dry_run_lists_every_shard_job(first, repo_root, tmp_path):

@@ -129,10 +129,13 @@ def cathode_n_shards():
     """Shard jobs of the stack plan: cathode.n_shards, or ceil(interfaces / cathode.shard_size).
 
     The interfaces are counted as the plan makes them
-    (constrict.stack.campaign.count_stack_pairs).
+    (constrict.stack.campaign.count_stack_pairs). mp_api (no entries when
+    the DAG is built): cathode.n_shards, else the screen's n_shards.
     """
     if config["cathode"]["n_shards"] is not None:
         return config["cathode"]["n_shards"]
+    if SOURCE["name"] == "mp_api":
+        return n_shards()
     from constrict.plan import n_shards_for
     from constrict.stack.campaign import count_stack_pairs
 

@@ -279,19 +279,15 @@ def count_stack_pairs(
 
 
 def check_stack_config(config: Mapping[str, Any]) -> None:
-    """Checks of the ``cathodes`` and ``cathode`` keys that the schema cannot express.
+    """Checks of the ``cathodes`` key that the schema cannot express.
 
     Raises
     ------
     ConfigError
         A cathode that does not hold its working ion, a bad formula or
-        voltage, a cathode listed twice, or ``cathode.n_shards`` missing
-        for ``mp_api`` (its entries are fetched only when the workflow runs).
+        voltage, or a cathode listed twice.
     """
     cathodes_from_config(config["cathodes"])
-    if config["source"]["name"] == "mp_api" and config["cathode"]["n_shards"] is None:
-        raise ConfigError("config.cathode.n_shards: required for source mp_api (the stack interfaces cannot be "
-                          "counted before the entries are fetched); set it, e.g. n_shards: 8")
 
 
 def write_stack_plan(
