@@ -57,8 +57,9 @@ def run(args) -> int:
     [voltage_v] = check_voltages([args.voltage])
     shap_options = ShapOptions(max_steps=args.max_steps)
     physics_options = PhysicsOptions(max_evaluations=args.evaluations)
+    composition = parse_composition(args.parent)
     entry_set = cli.load_entry_set(args.source, args.custom, args.data_dir)
-    entry_set.composition_vector(parse_composition(args.parent))  # every element in the entry data
+    entry_set.composition_vector(composition)  # every element in the entry data
     parent = composition_fractions(args.parent)
     try:
         model = load_model(find_model(voltage_v, args.models))

@@ -52,7 +52,8 @@ class PhysicsOptions:
     zoom_levels : int
         Grid levels (1 = the coarse lines only).
     max_evaluations : int
-        Engine evaluations per parent and level, over all starts.
+        Engine evaluations per parent and level, over all starts (each
+        start costs at least its own evaluation).
     random_state : int
         Seed of the random starts.
     """
@@ -129,7 +130,8 @@ def coordinate_search(
         Start, inside the region.
     options : PhysicsOptions
     budget : int
-        Stop once ``objective.n_evaluations`` reaches this.
+        Stop once ``objective.n_evaluations`` reaches this (``x0`` itself
+        is always evaluated).
 
     Returns
     -------
@@ -200,10 +202,9 @@ def physics_route(
     summary = []
     for i, (name, x0) in enumerate(starts):
         spent = objective.n_evaluations - first_eval
-        share = (options.max_evaluations - spent) // (len(starts) - i)
+        budget = objective.n_evaluations + max((options.max_evaluations - spent) // (len(starts) - i), 0)
         x0_kcrit = objective(x0)
-        x, fx, sweeps = coordinate_search(objective, region, x0, options=options,
-                                          budget=objective.n_evaluations + max(share, 0))
+        x, fx, sweeps = coordinate_search(objective, region, x0, options=options, budget=budget)
         summary.append({"start": name, "start_kcrit_gpa": x0_kcrit, "end_kcrit_gpa": fx, "sweeps": sweeps})
         if fx < best[0] or (fx == best[0] and region.max_abs_change(x) < region.max_abs_change(best[1])):
             best = (fx, x, name)

@@ -183,7 +183,8 @@ class Region:
         -------
         ndarray of shape (n, n_elements)
         """
-        return np.array([self.project(rng.uniform(self.lower, self.upper)) for _ in range(n)]).reshape(n, -1)
+        points = [self.project(rng.uniform(self.lower, self.upper)) for _ in range(n)]
+        return np.array(points) if points else np.empty((0, len(self.elements)))
 
     def fractions(self, x: np.ndarray) -> dict[str, float]:
         """Element -> fraction of ``x``, zeros included."""
