@@ -209,6 +209,23 @@ def design_targets():
     return tables + [f"{DESIGN}/{name}" for name, _ in FIGURES.values()]
 
 
+# The surrogate stage (workflow/rules/surrogate.smk, docs/surrogate.md).
+SURROGATE = f"{RESULTS}/surrogate"
+
+
+def surrogate_voltages():
+    """Voltage labels of the surrogate's files, e.g. ["2", "3", "3.5"] (V)."""
+    return [f"{float(v):g}" for v in config["voltages_v"]]
+
+
+def surrogate_targets():
+    """The surrogate stage's outputs in the default run."""
+    return [
+        f"{SURROGATE}/metrics.tsv",
+        *expand(f"{SURROGATE}/parity_{{voltage}}V.png", voltage=surrogate_voltages()),
+    ]
+
+
 def final_targets():
     """Targets of the default run: the gathered screen and, if enabled, its summary and the cathode stage."""
     targets = [f"{RESULTS}/screen/screen.parquet", f"{RESULTS}/screen/skipped.tsv"]

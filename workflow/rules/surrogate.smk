@@ -1,21 +1,7 @@
 # The Kcrit surrogate (docs/surrogate.md): the training table of the gathered
 # screen, one model per voltage evaluated on every split, parity plots and one
-# metrics table. On when config surrogate.enabled is true.
-
-SURROGATE = f"{RESULTS}/surrogate"
-
-
-def surrogate_voltages():
-    """Voltage labels of the surrogate's files, e.g. ["2", "3", "3.5"] (V)."""
-    return [f"{float(v):g}" for v in config["voltages_v"]]
-
-
-def surrogate_targets():
-    """The surrogate stage's outputs in the default run."""
-    return [
-        f"{SURROGATE}/metrics.tsv",
-        *expand(f"{SURROGATE}/parity_{{voltage}}V.png", voltage=surrogate_voltages()),
-    ]
+# metrics table. On when config surrogate.enabled is true. SURROGATE and
+# surrogate_voltages() are defined in common.smk.
 
 
 rule surrogate_table:

@@ -72,10 +72,11 @@ class KcritSurrogate(RegressorMixin, BaseEstimator):
     max_leaf_nodes : int or None, default None
         Most leaves per tree (<= :data:`MAX_LEAF_NODES`); None = bounded by
         ``min_samples_leaf`` alone, checked at fit.
-    max_features : float, default 1.0
+    max_features : float, default 0.33
         Share of the elements drawn as split candidates at each node
-        (scikit-learn's default for regression: all of them).
-    target_transform : {"raw", "capped", "log1p"}, default "raw"
+        (scikit-learn's default for regression is 1.0, all of them; a third
+        is as accurate on the grouped split and three times faster).
+    target_transform : {"raw", "capped", "log1p"}, default "capped"
         What the trees learn: Kcrit itself, min(Kcrit, cap_gpa), or
         log1p(Kcrit / GPa). Predictions are always in GPa (transformed back).
     cap_gpa : float, default 100
@@ -117,8 +118,8 @@ class KcritSurrogate(RegressorMixin, BaseEstimator):
         n_estimators: int = 50,
         min_samples_leaf: int = 5,
         max_leaf_nodes: int | None = None,
-        max_features: float = 1.0,
-        target_transform: TargetTransform = "raw",
+        max_features: float = 0.33,
+        target_transform: TargetTransform = "capped",
         cap_gpa: float = 100.0,
         background_size: int = 100,
         random_state: int = 0,

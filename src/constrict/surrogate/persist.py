@@ -7,7 +7,7 @@ class. Loading is safe:
 
 - every type in the file must be one skops trusts by default, plus
   ``sklearn.tree._tree.Tree`` (the forest's node arrays); anything else is
-  refused;
+  refused before any object is built;
 - skops does not trust ``Tree`` because scikit-learn indexes its node
   arrays without bounds checks, so every tree's child and feature indices
   are checked to lie in range before the model is returned.
@@ -136,20 +136,20 @@ def load(path: str | Path):
         foreign format or damaged trees (one line each).
     """
     import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
 
     from constrict.surrogate.model import KcritSurrogate, check_tree_size
 
     path = Path(path)
     if not path.is_file():
         raise ConstrictError(f"surrogate model {path} not found")
-    try:
-        untrusted = sio.get_untrusted_types(file=path)
+    try:  # one pass: skops audits every type against its defaults plus TREE_TYPE before building anything
+        payload = sio.load(path, trusted=[TREE_TYPE])
+    except UntrustedTypesFoundException as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise SchemaError(f"{path}: refused, not a constrict surrogate file ({first_line})") from None
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same one line
         raise SchemaError(f"{path}: not a skops file ({type(exc).__name__})") from None
-    foreign = sorted(set(untrusted) - {TREE_TYPE})
-    if foreign:
-        raise SchemaError(f"{path}: refusing untrusted types {', '.join(foreign)}; not a constrict surrogate file")
-    payload = sio.load(path, trusted=[TREE_TYPE] if TREE_TYPE in untrusted else None)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise SchemaError(f"{path}: not a {FORMAT} file")
     _check_versions(payload["versions"], path)
