@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CORES  ?= 2
 CONFIG ?= config/config.yaml
 
-.PHONY: run test test-fast env snapshot quick lint unlock slurm-profile slurm-test bench bench-campaign readme-numbers clean
+.PHONY: run report test test-fast env snapshot quick lint unlock slurm-profile slurm-test bench bench-campaign readme-numbers clean
 
 env: $(STAMP)
 
@@ -19,9 +19,18 @@ $(STAMP): pyproject.toml constraints.txt
 
 run: $(STAMP)
 	$(BIN)/snakemake --profile profiles/local --configfile $(CONFIG) --cores $(CORES)
+	$(MAKE) report
+
+# One self-contained HTML page of the campaign (Snakemake's report): opens
+# offline in any browser. RESULTS follows the config's results_dir.
+RESULTS ?= $(shell $(BIN)/python -c "import yaml,sys; print((yaml.safe_load(open('$(CONFIG)')) or {}).get('results_dir', 'results'))" 2>/dev/null || echo results)
+report: $(STAMP)
+	$(BIN)/snakemake --profile profiles/local --configfile $(CONFIG) --report $(RESULTS)/report.html
+	@echo "report: $(RESULTS)/report.html"
 
 quick: $(STAMP)
 	$(BIN)/snakemake --profile profiles/local --configfile config/quick.yaml --cores $(CORES)
+	$(MAKE) report CONFIG=config/quick.yaml
 
 snapshot: $(STAMP)
 	$(BIN)/snakemake data/mp_offline.parquet --forcerun build_snapshot --profile profiles/local --configfile $(CONFIG) --cores $(CORES)

@@ -17,6 +17,9 @@ min_version("9.0")
 include: "workflow/rules/common.smk"
 
 
+report: "workflow/report/workflow.rst"
+
+
 wildcard_constraints:
     shard=r"\d+",
     offline=r"mp_offline|oqmd_offline",
@@ -38,6 +41,7 @@ include: "workflow/rules/summary.smk"
 include: "workflow/rules/surrogate.smk"
 include: "workflow/rules/cathode.smk"
 include: "workflow/rules/design.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

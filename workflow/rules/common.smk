@@ -171,6 +171,35 @@ def cathode_targets():
     ]
 
 
+REPORT = f"{RESULTS}/report"
+
+
+def report_targets():
+    """The report stage's tables and figures (workflow/rules/report.smk)."""
+    return [
+        f"{REPORT}/data_counts.tsv",
+        f"{REPORT}/windows.tsv",
+        f"{REPORT}/windows.png",
+    ]
+
+
+# The surrogate stage (workflow/rules/surrogate.smk, docs/surrogate.md).
+SURROGATE = f"{RESULTS}/surrogate"
+
+
+def surrogate_voltages():
+    """Voltage labels of the surrogate's files, e.g. ["2", "3", "3.5"] (V)."""
+    return [f"{float(v):g}" for v in config["voltages_v"]]
+
+
+def surrogate_targets():
+    """The surrogate stage's outputs in the default run."""
+    return [
+        f"{SURROGATE}/metrics.tsv",
+        *expand(f"{SURROGATE}/parity_{{voltage}}V.png", voltage=surrogate_voltages()),
+    ]
+
+
 # The design stage (workflow/rules/design.smk, docs/design.md).
 if config["design"]["enabled"]:
     from constrict.design.config import check_design_config
@@ -209,23 +238,6 @@ def design_targets():
     return tables + [f"{DESIGN}/{name}" for name, _ in FIGURES.values()]
 
 
-# The surrogate stage (workflow/rules/surrogate.smk, docs/surrogate.md).
-SURROGATE = f"{RESULTS}/surrogate"
-
-
-def surrogate_voltages():
-    """Voltage labels of the surrogate's files, e.g. ["2", "3", "3.5"] (V)."""
-    return [f"{float(v):g}" for v in config["voltages_v"]]
-
-
-def surrogate_targets():
-    """The surrogate stage's outputs in the default run."""
-    return [
-        f"{SURROGATE}/metrics.tsv",
-        *expand(f"{SURROGATE}/parity_{{voltage}}V.png", voltage=surrogate_voltages()),
-    ]
-
-
 def final_targets():
     """Targets of the default run: the gathered screen and, if enabled, its summary and the cathode stage."""
     targets = [f"{RESULTS}/screen/screen.parquet", f"{RESULTS}/screen/skipped.tsv"]
@@ -237,4 +249,6 @@ def final_targets():
         targets.extend(cathode_targets())  # workflow/rules/cathode.smk
     if config["design"]["enabled"]:
         targets.extend(design_targets())  # workflow/rules/design.smk
+    if config["report"]["enabled"]:
+        targets.extend(report_targets())
     return targets
