@@ -5,7 +5,13 @@ rule summarise:
     input:
         screen=f"{RESULTS}/screen/screen.parquet",
     output:
-        directory(f"{RESULTS}/summary"),
+        report(
+            directory(f"{RESULTS}/summary"),
+            patterns=["{name}.png", "{name}.tsv"],
+            caption="../report/summary.rst",
+            category="2. Screen",
+            labels={"file": "{name}"},
+        ),
     log:
         f"{LOGS}/summarise.log",
     benchmark:
