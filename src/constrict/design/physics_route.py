@@ -91,7 +91,8 @@ class PhysicsResult:
         Of those, compositions the engine refused.
     seconds : float
     trace : tuple of (int, float)
-        (evaluation, best Kcrit so far in GPa) in this region.
+        (evaluation, best Kcrit so far in GPa) in this region; evaluation 0
+        is the parent.
     """
 
     region: Region
@@ -208,8 +209,9 @@ def physics_route(
         summary.append({"start": name, "start_kcrit_gpa": x0_kcrit, "end_kcrit_gpa": fx, "sweeps": sweeps})
         if fx < best[0] or (fx == best[0] and region.max_abs_change(x) < region.max_abs_change(best[1])):
             best = (fx, x, name)
-    running = np.minimum.accumulate(objective.values[values_from:]) if objective.n_evaluations > first_eval else []
-    trace = tuple((i + 1, float(v)) for i, v in enumerate(running))
+    # evaluation 0 is the parent (perhaps evaluated before, for another level of the same parent)
+    running = np.minimum.accumulate([objective(region.parent), *objective.values[values_from:]])
+    trace = tuple((i, float(v)) for i, v in enumerate(running))
     return PhysicsResult(region, best[1], float(best[0]), best[2], tuple(summary),
                          objective.n_evaluations - first_eval, objective.n_failed - first_failed,
                          time.perf_counter() - started, trace)

@@ -1,8 +1,8 @@
 """Figures of the design stage: SHAP steps (Fig. 4c), routes, predicted vs computed, Fig. 5a/b and Fig. S4.
 
 matplotlib runs with the Agg backend (files only). Every function writes
-one PNG and returns its path. Infinite Kcrit values are drawn at the top
-edge of their panel with a caret and counted in the legend.
+one PNG and returns its path. Kcrit values off the axes (infinite ones
+included) sit on the panel's edge and are counted in its title or legend.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ ROUTE_STYLE = {
     "physics": {"marker": "^", "color": "#2ca02c"},
     "paper": {"marker": "*", "color": "#d62728"},
 }
+DISPLAY_CAP_GPA = 50.0
+"""Axis range (GPa) of the predicted-vs-computed figure; larger and infinite values sit on its edge."""
 MAX_STEP_PANELS = 10
 """Most SHAP panels per child in Fig. 4c: the parent, the first steps, the last ones."""
 
@@ -130,7 +132,7 @@ def routes_figure(steps: pd.DataFrame, trace: pd.DataFrame, path) -> Path:
     return _save(fig, path)
 
 
-def predicted_vs_computed_figure(table: pd.DataFrame, path) -> Path:
+def predicted_vs_computed_figure(table: pd.DataFrame, path, *, cap_gpa: float = DISPLAY_CAP_GPA) -> Path:
     """Predicted Kcrit against the computed (a) self-decomposition and (b) interface Kcrit, every design row.
 
     Parameters
@@ -138,28 +140,31 @@ def predicted_vs_computed_figure(table: pd.DataFrame, path) -> Path:
     table : pandas.DataFrame
         The design table (route, kcrit_pred_gpa, self_kcrit_gpa, design_kcrit_gpa).
     path : str or Path
+    cap_gpa : float
+        Axis range (GPa); computed values above it, infinite ones included,
+        sit on the top edge and are counted in the title.
     """
     fig, axes = plt.subplots(1, 2, figsize=(11, 5))
-    for ax, column, title in ((axes[0], "self_kcrit_gpa", "(a) own ground state at the design voltage"),
-                              (axes[1], "design_kcrit_gpa", "(b) interface with the electrolyte")):
+    for ax, column, title in ((axes[0], "self_kcrit_gpa", "(a) own ground state"),
+                              (axes[1], "design_kcrit_gpa", "(b) interface (own where no SEI forms)")):
         computed = table[column].to_numpy(dtype=float)
-        finite = np.isfinite(computed)
-        top = float(np.nanmax(np.r_[computed[finite], table["kcrit_pred_gpa"].to_numpy(dtype=float)])) * 1.08
+        above = computed > cap_gpa
         for route, style in ROUTE_STYLE.items():
-            rows = table["route"] == route
+            rows = (table["route"] == route).to_numpy()
             if not rows.any():
                 continue
-            y = np.where(finite[rows.to_numpy()], computed[rows.to_numpy()], top)
+            y = np.where(above[rows], cap_gpa, computed[rows])
             ax.scatter(table.loc[rows, "kcrit_pred_gpa"], y, label=f"{route} ({int(rows.sum())})", **style, s=36,
-                       alpha=0.8)
-        ax.plot([0, top], [0, top], color="grey", lw=0.8, ls="--")
-        n_inf = int((~finite).sum())
-        ax.set_title(title + (f"; {n_inf} infinite at the top" if n_inf else ""), fontsize=9)
+                       alpha=0.8, clip_on=False)
+        ax.plot([0, cap_gpa], [0, cap_gpa], color="grey", lw=0.8, ls="--")
+        n_inf, n_above = int(np.isinf(computed).sum()), int(above.sum())
+        note = f"; {n_above} above {cap_gpa:g} GPa ({n_inf} infinite) on the top edge" if n_above else ""
+        ax.set_title(title + note, fontsize=9)
         ax.set_xlabel("predicted Kcrit, surrogate (GPa)")
         ax.set_ylabel("computed Kcrit, engine (GPa)")
-        ax.set_xlim(0, top)
-        ax.set_ylim(0, top * 1.02)
-        ax.legend(fontsize=7)
+        ax.set_xlim(0, cap_gpa)
+        ax.set_ylim(0, cap_gpa)
+        ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return _save(fig, path)
 
