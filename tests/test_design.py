@@ -46,7 +46,7 @@ LSPS = Target("Li10SiP2S12")
 
 @pytest.fixture(scope="module")
 def model():
-    """A 20-tree surrogate (log1p target, as the default) fitted on the real screen sample at 4 V."""
+    """A 20-tree surrogate fitted on the real screen sample at 4 V (log1p target: SHAP in a transformed unit)."""
     table, _ = training_table(pd.read_parquet(SAMPLE))
     rows = at_voltage(table, VOLTAGE_V)
     return KcritSurrogate(voltage_v=VOLTAGE_V, n_estimators=20, target_transform="log1p", background_size=30).fit(
