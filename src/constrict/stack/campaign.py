@@ -37,7 +37,7 @@ from constrict.stack.cathodes import (
     select_stack_coatings,
 )
 from constrict.stack.physics import coating_alone, interface_kcrit_gpa, required_keff_gpa
-from constrict.tables import error_rows, read_results, write_table
+from constrict.tables import RESULT_SCHEMA, error_rows, read_results, write_table
 
 log = logging.getLogger(__name__)
 
@@ -63,23 +63,10 @@ SKIPPED_COLUMNS = ["role", "reactant", "label", "working_ion", "reason"]
 
 ALONE_SCHEMA = pa.schema(
     [
-        ("coating_id", pa.string()),
-        ("coating_formula", pa.string()),
-        ("working_ion", pa.string()),
-        ("convention", pa.string()),
+        *(RESULT_SCHEMA.field(name) for name in ("coating_id", "coating_formula", "working_ion", "convention")),
         ("window_low_v", pa.float64()),
         ("window_high_v", pa.float64()),
-        ("voltage_v", pa.float64()),
-        ("products", pa.string()),
-        ("ion_released_per_atom", pa.float64()),
-        ("dg_ev_per_atom", pa.float64()),
-        ("v_r_a3_per_atom", pa.float64()),
-        ("eps_ion_metal", pa.float64()),
-        ("eps_reservoir", pa.float64()),
-        ("kcrit_gpa", pa.float64()),
-        ("kcrit_sc_gpa", pa.float64()),
-        ("status", pa.string()),
-        ("error", pa.string()),
+        *(RESULT_SCHEMA.field(name) for name in RESULT_SCHEMA.names[RESULT_SCHEMA.get_field_index("voltage_v"):]),
     ]
 )
 """The coating alone: one row per coating x working ion x cathode voltage

@@ -60,12 +60,31 @@ def _label_known(ax, x: np.ndarray, y: np.ndarray, names: list[str]) -> None:
                                 "shrinkA": 0, "shrinkB": 0})
 
 
-def _grid(ranking: pd.DataFrame):
+def _panels(ranking: pd.DataFrame):
+    """A figure with one panel per cathode state (rows) and electrolyte (columns).
+
+    Returns the figure, its axes and a list of (axes, that panel's rows,
+    errors included); panels without rows are switched off and left out.
+    """
     cathodes = list(dict.fromkeys(ranking["cathode"]))
     electrolytes = list(dict.fromkeys(ranking["electrolyte"]))
     fig, axes = plt.subplots(len(cathodes), len(electrolytes), figsize=(4.4 * len(electrolytes), 3.9 * len(cathodes)),
                              squeeze=False)
-    return cathodes, electrolytes, fig, axes
+    panels = []
+    for i, cathode in enumerate(cathodes):
+        for j, electrolyte in enumerate(electrolytes):
+            group = ranking[(ranking["cathode"] == cathode) & (ranking["electrolyte"] == electrolyte)]
+            if group.empty:
+                axes[i, j].axis("off")
+            else:
+                panels.append((axes[i, j], group))
+    return fig, axes, panels
+
+
+def _title(ax, group: pd.DataFrame) -> None:
+    ax.set_title(f"{group['cathode'].iloc[0]}\n| coating | {group['electrolyte'].iloc[0]} at "
+                 f"{group['voltage_v'].iloc[0]:g} V", fontsize=8)
+    ax.tick_params(labelsize=7)
 
 
 def kcrit_interfaces_figure(ranking: pd.DataFrame, path: str | Path) -> Path:
@@ -91,37 +110,31 @@ def kcrit_interfaces_figure(ranking: pd.DataFrame, path: str | Path) -> Path:
     inf_at = _inf_position(ok["cathode_kcrit_gpa"], ok["electrolyte_kcrit_gpa"], ok["coating_kcrit_gpa"])
     norm = SymLogNorm(linthresh=LINTHRESH_GPA, vmin=0.0, vmax=inf_at / 10, base=10)
     cmap = plt.get_cmap("viridis").with_extremes(over="#222222")
-    cathodes, electrolytes, fig, axes = _grid(ranking)
+    fig, axes, panels = _panels(ranking)
     keff_gpa = float(ranking["keff_gpa"].iloc[0]) if len(ranking) else np.nan
-    for i, cathode in enumerate(cathodes):
-        for j, electrolyte in enumerate(electrolytes):
-            ax = axes[i, j]
-            rows = ok[(ok["cathode"] == cathode) & (ok["electrolyte"] == electrolyte)]
-            if rows.empty:
-                ax.axis("off")
-                continue
-            x, y = _placed(rows["cathode_kcrit_gpa"], inf_at), _placed(rows["electrolyte_kcrit_gpa"], inf_at)
-            colour = rows["coating_kcrit_gpa"].to_numpy(dtype=float)
-            points = ax.scatter(x, y, c=np.where(np.isinf(colour), inf_at, colour), cmap=cmap, norm=norm, s=9,
-                                alpha=0.8, linewidths=0)
-            known = rows["known_coating"].to_numpy(dtype=bool)
-            ax.scatter(x[known], y[known], **KNOWN_STYLE)
-            _label_known(ax, x[known], y[known], rows.loc[known, "coating_formula"].tolist())
-            if np.isfinite(keff_gpa):
-                ax.axvline(keff_gpa, color="grey", lw=0.8, ls="--")
-                ax.axhline(keff_gpa, color="grey", lw=0.8, ls="--")
-            for axis_scale in (ax.set_xscale, ax.set_yscale):
-                axis_scale("symlog", linthresh=LINTHRESH_GPA)
-            ax.set_xlim(-0.3, inf_at * 1.6)
-            ax.set_ylim(-0.3, inf_at * 1.6)
-            for axis in (ax.xaxis, ax.yaxis):
-                _mark_inf(axis, inf_at)
-                axis.set_minor_locator(NullLocator())
-            ax.tick_params(labelsize=7)
-            ax.set_title(f"{cathode}\n| coating | {electrolyte} at {rows['voltage_v'].iloc[0]:g} V", fontsize=8)
-            ax.set_xlabel("Kcrit, cathode interface (GPa)", fontsize=8)
-            ax.set_ylabel("Kcrit, electrolyte interface (GPa)", fontsize=8)
-            ax.text(0.02, 0.98, f"{len(rows)} coatings", transform=ax.transAxes, fontsize=6.5, va="top")
+    for ax, group in panels:
+        rows = group[group["status"] == "ok"]
+        x, y = _placed(rows["cathode_kcrit_gpa"], inf_at), _placed(rows["electrolyte_kcrit_gpa"], inf_at)
+        colour = rows["coating_kcrit_gpa"].to_numpy(dtype=float)
+        points = ax.scatter(x, y, c=np.where(np.isinf(colour), inf_at, colour), cmap=cmap, norm=norm, s=9,
+                            alpha=0.8, linewidths=0)
+        known = rows["known_coating"].to_numpy(dtype=bool)
+        ax.scatter(x[known], y[known], **KNOWN_STYLE)
+        _label_known(ax, x[known], y[known], rows.loc[known, "coating_formula"].tolist())
+        if np.isfinite(keff_gpa):
+            ax.axvline(keff_gpa, color="grey", lw=0.8, ls="--")
+            ax.axhline(keff_gpa, color="grey", lw=0.8, ls="--")
+        for axis_scale in (ax.set_xscale, ax.set_yscale):
+            axis_scale("symlog", linthresh=LINTHRESH_GPA)
+        ax.set_xlim(-0.3, inf_at * 1.6)
+        ax.set_ylim(-0.3, inf_at * 1.6)
+        for axis in (ax.xaxis, ax.yaxis):
+            _mark_inf(axis, inf_at)
+            axis.set_minor_locator(NullLocator())
+        _title(ax, group)
+        ax.set_xlabel("Kcrit, cathode interface (GPa)", fontsize=8)
+        ax.set_ylabel("Kcrit, electrolyte interface (GPa)", fontsize=8)
+        ax.text(0.02, 0.98, f"{len(rows)} coatings", transform=ax.transAxes, fontsize=6.5, va="top")
     fig.subplots_adjust(hspace=0.45, wspace=0.32)
     bar = fig.colorbar(points, ax=axes, extend="max", shrink=0.5, pad=0.02)
     bar.set_label("Kcrit of the coating alone (GPa; black = inf)")
@@ -156,41 +169,34 @@ def keff_required_figure(ranking: pd.DataFrame, path: str | Path) -> Path:
     lo = 10 ** np.floor(np.log10(positive.min())) if positive.size else 0.1
     hi = 10 ** np.ceil(np.log10(positive.max())) if positive.size else 100.0
     bins = np.logspace(np.log10(lo), np.log10(hi), 41)
-    cathodes, electrolytes, fig, axes = _grid(ranking)
+    fig, axes, panels = _panels(ranking)
     keff_gpa = float(ranking["keff_gpa"].iloc[0]) if len(ranking) else np.nan
-    for i, cathode in enumerate(cathodes):
-        for j, electrolyte in enumerate(electrolytes):
-            ax = axes[i, j]
-            group = ranking[(ranking["cathode"] == cathode) & (ranking["electrolyte"] == electrolyte)]
-            rows = group[group["status"] == "ok"]
-            if group.empty:
-                ax.axis("off")
-                continue
-            values = rows["keff_required_gpa"].to_numpy(dtype=float)
-            heights, _, _ = ax.hist(values[np.isfinite(values) & (values > 0)], bins=bins, color="#4c72b0",
-                                    edgecolor="white", lw=0.3)
-            top = max(heights.max(initial=0), 1) * 1.9
-            ax.set_ylim(0, top)
-            ax.set_xscale("log")
-            ax.xaxis.set_minor_locator(NullLocator())  # minor log ticks: slow to lay out, little to read
-            if np.isfinite(keff_gpa) and keff_gpa > 0:
-                ax.axvline(keff_gpa, color="grey", lw=0.9, ls="--")
-            known = rows[rows["known_coating"]]
-            for k, row in enumerate(known.itertuples(index=False)):
-                value = row.keff_required_gpa
-                x = min(max(value, lo), hi) if np.isfinite(value) else hi
-                ax.plot([x, x], [0, top * 0.5], color="#c44e52", lw=0.7)
-                ax.text(x, top * (0.52 + 0.045 * (k % 9)), f"{row.coating_formula} #{row.rank}", fontsize=5.5,
-                        color="#c44e52", ha="center", va="bottom")
-            stable = int(rows["constriction_stable"].sum())
-            ax.text(0.98, 0.98, f"{len(group)} stacks\nKeff = 0: {int((values == 0).sum())}\n"
-                    f"inf: {int(np.isinf(values).sum())}\nerrors: {len(group) - len(rows)}\n"
-                    f"stable at {keff_gpa:g} GPa: {stable}", transform=ax.transAxes, ha="right", va="top",
-                    fontsize=6.5)
-            ax.set_title(f"{cathode}\n| coating | {electrolyte} at {group['voltage_v'].iloc[0]:g} V", fontsize=8)
-            ax.set_xlabel("required Keff (GPa)", fontsize=8)
-            ax.set_ylabel("stacks", fontsize=8)
-            ax.tick_params(labelsize=7)
+    for ax, group in panels:
+        rows = group[group["status"] == "ok"]
+        values = rows["keff_required_gpa"].to_numpy(dtype=float)
+        heights, _, _ = ax.hist(values[np.isfinite(values) & (values > 0)], bins=bins, color="#4c72b0",
+                                edgecolor="white", lw=0.3)
+        top = max(heights.max(initial=0), 1) * 1.9
+        ax.set_ylim(0, top)
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_locator(NullLocator())  # minor log ticks: slow to lay out, little to read
+        if np.isfinite(keff_gpa) and keff_gpa > 0:
+            ax.axvline(keff_gpa, color="grey", lw=0.9, ls="--")
+        known = rows[rows["known_coating"]]
+        for k, row in enumerate(known.itertuples(index=False)):
+            value = row.keff_required_gpa
+            x = min(max(value, lo), hi) if np.isfinite(value) else hi
+            ax.plot([x, x], [0, top * 0.5], color="#c44e52", lw=0.7)
+            ax.text(x, top * (0.52 + 0.045 * (k % 9)), f"{row.coating_formula} #{row.rank}", fontsize=5.5,
+                    color="#c44e52", ha="center", va="bottom")
+        stable = int(rows["constriction_stable"].sum())
+        ax.text(0.98, 0.98, f"{len(group)} stacks\nKeff = 0: {int((values == 0).sum())}\n"
+                f"inf: {int(np.isinf(values).sum())}\nerrors: {len(group) - len(rows)}\n"
+                f"stable at {keff_gpa:g} GPa: {stable}", transform=ax.transAxes, ha="right", va="top",
+                fontsize=6.5)
+        _title(ax, group)
+        ax.set_xlabel("required Keff (GPa)", fontsize=8)
+        ax.set_ylabel("stacks", fontsize=8)
     fig.suptitle("Keff each cathode | coating | electrolyte stack needs (red: known coatings, #rank; dashed: "
                  f"Keff = {keff_gpa:g} GPa)", fontsize=10)
     fig.tight_layout()
