@@ -64,3 +64,25 @@ def test_windows_equal_the_engine(lgps_entries, tmp_path):
     assert np.all(windows["v_low_v"] <= windows["v_high_v"])
     png = electrolyte_windows_figure(windows, tmp_path / "w.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_kcrit_sc_example_explains_the_screen_numbers(snapshot_frame, tmp_path):
+    from constrict.evaluate import evaluate_interface
+    from constrict.plots import kcrit_sc_figure
+    from constrict.sc_example import kcrit_sc_example
+
+    entry_set = EntrySet.from_frame(restrict_to_chemical_systems(snapshot_frame, ["Li-Nb-O-P-S"]))
+    example = kcrit_sc_example(entry_set, "Li7P3S11", "LiNbO3", voltage_v=4.0)
+    (row,) = evaluate_interface(EntrySet.from_frame(restrict_to_chemical_systems(snapshot_frame, ["Li-Nb-O-P-S"])),
+                                "Li7P3S11", "LiNbO3", voltages_v=[4.0], working_ion="Li")
+    s = example.summary
+    assert s["kcrit_gpa"] == pytest.approx(row["kcrit_gpa"]) and s["kcrit_sc_gpa"] == row["kcrit_sc_gpa"] == np.inf
+    # the last step's products win at every larger K: they do not expand
+    assert example.steps["dv_a3_per_atom"].iloc[-1] <= 0 and s["defeating_dv_a3_per_atom"] <= 0
+    env = example.envelope
+    assert env["g_ev_per_atom"].iloc[0] == pytest.approx(s["dg_ev_per_atom"], abs=1e-8)
+    assert np.all(env["g_ev_per_atom"] <= env["linear_ev_per_atom"] + 1e-9)
+    assert np.all(env["g_ev_per_atom"] < 0)  # never stopped on this grid
+    # even a pressure that only pushes: a mix with no expansion still lowers Phi
+    assert s["push_only_dv_a3_per_atom"] <= 1e-9 and s["push_only_dphi_ev_per_atom"] < 0 and s["push_only_infinite"]
+    assert kcrit_sc_figure(s, env, tmp_path / "sc.png").stat().st_size > 10_000

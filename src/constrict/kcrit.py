@@ -59,7 +59,87 @@ def kcrit_linear_gpa(dg_ev_per_atom: float, eps: float, v_r_a3_per_atom: float) 
     return float(-dg_ev_per_atom / (eps * v_r_a3_per_atom) * EV_PER_A3_TO_GPA)
 
 
-def kcrit_self_consistent_gpa(system: OpenSystem, reactant: GroundState, voltage_v: float, k0_gpa: float) -> float:
+class PressuredProducts:
+    """The constrained grand-potential problem of R: ``min_P [Phi_P + K (V_P' - V_R)]`` at any K.
+
+    Over *all* entries of the open system (a dense phase above the p = 0
+    hull may win under pressure); phases without a volume are held at 0
+    while K > 0. One instance serves one (system, R, voltage); use it as a
+    context manager, which restores the shared LP's bounds on exit.
+
+    Parameters
+    ----------
+    system : OpenSystem
+    reactant : GroundState
+        R, inside ``system``.
+    voltage_v : float
+        V vs. the ion metal.
+    """
+
+    def __init__(self, system: OpenSystem, reactant: GroundState, voltage_v: float):
+        self.system = system
+        self.gp = gp_system(system, everything=True)
+        self.weights = self.gp.weights(system)
+        c_ion = reactant.comp[system.ion_col]
+        self.const_v = c_ion * system.v_metal_a3 if system.convention == "ion_metal" else 0.0
+        self.phi = self.gp.energy + voltage_v * self.gp.x_ion
+        self.phi_r = reactant.energy_per_atom_ev + voltage_v * c_ion
+        self.v_r = reactant.volume_a3
+        self.rhs = reactant.comp[self.gp.other]
+        self._bounded = not self.weights.all_known
+
+    def __enter__(self) -> PressuredProducts:
+        if self._bounded:
+            self.gp.lp.set_col_bounds(self.weights.lower, self.weights.upper_known)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._bounded:
+            self.gp.lp.set_col_bounds(self.weights.lower, self.weights.upper_all)
+
+    def solve(self, k_ev_per_a3: float) -> tuple[np.ndarray, float, float]:
+        """Optimal products at K (eV/Å³): amounts n (shape (n_phases,)), Phi_P and V_P' - V_R (per atom of R).
+
+        Among tied optima the denser products win (the larger next K step).
+        """
+        self.gp.lp.set_cost_and_rhs(self.phi + k_ev_per_a3 * self.weights.w + self.weights.tie_break, self.rhs)
+        sol = self.gp.lp.solve()
+        if sol is None:
+            raise RuntimeError(f"Kcrit_sc LP failed in {self.system.chemical_system}")
+        n = sol[0]
+        return n, float(self.phi @ n), float(self.weights.w @ n) + self.const_v - self.v_r
+
+    def products(self, n: np.ndarray) -> dict[int, float]:
+        """Entry row -> atoms per atom of R of the products with amounts ``n``."""
+        keep = n > 1e-10
+        return {int(r): float(a) for r, a in zip(self.gp.rows[keep], n[keep], strict=True)}
+
+
+@dataclass(frozen=True)
+class DinkelbachStep:
+    """One step of the self-consistent search (all per atom of R).
+
+    Attributes
+    ----------
+    k_gpa : float
+        K at which the products were optimal (GPa).
+    products : dict of int to float
+        Entry row -> atoms per atom of R.
+    dphi_ev_per_atom : float
+        Phi_P - Phi_R (eV), < 0 while the products still win.
+    dv_a3_per_atom : float
+        V_P' - V_R (Å³); <= 0 means no K can stop these products.
+    """
+
+    k_gpa: float
+    products: dict
+    dphi_ev_per_atom: float
+    dv_a3_per_atom: float
+
+
+def kcrit_self_consistent_gpa(
+    system: OpenSystem, reactant: GroundState, voltage_v: float, k0_gpa: float, *, trace: list | None = None
+) -> float:
     """Self-consistent Kcrit (GPa) by Dinkelbach steps from ``k0_gpa``.
 
     At K (eV/Å³) solve ``min_P [Phi_P + K (V_P' - V_R)]`` over all entries
@@ -77,34 +157,21 @@ def kcrit_self_consistent_gpa(system: OpenSystem, reactant: GroundState, voltage
         V vs. the ion metal.
     k0_gpa : float
         Starting K, normally the linear Kcrit (a lower bound).
+    trace : list, optional
+        If given, every step's :class:`DinkelbachStep` is appended; when the
+        result is inf, the last one holds the products that defeat
+        constriction (no net expansion, lower grand potential).
     """
     if not np.isfinite(k0_gpa) or k0_gpa == 0.0:
         # inf stays inf (Kcrit_sc >= Kcrit); at K = 0 no unstable phase beats the hull
         return float(k0_gpa)
-    gp = gp_system(system, everything=True)
-    weights = gp.weights(system)
-    w = weights.w
-    c_ion = reactant.comp[system.ion_col]
-    const_v = c_ion * system.v_metal_a3 if system.convention == "ion_metal" else 0.0
-    phi = gp.energy + voltage_v * gp.x_ion
-    phi_r = reactant.energy_per_atom_ev + voltage_v * c_ion
-    v_r = reactant.volume_a3
-    rhs = reactant.comp[gp.other]
-    # phases without a volume cannot be weighed: held at 0 while K > 0
-    bounded = not weights.all_known
-    if bounded:
-        gp.lp.set_col_bounds(weights.lower, weights.upper_known)
     k = k0_gpa / EV_PER_A3_TO_GPA
-    try:
+    with PressuredProducts(system, reactant, voltage_v) as problem:
+        phi_r = problem.phi_r
         for _ in range(MAX_DINKELBACH_STEPS):
-            # ties: the denser products (larger next K step)
-            gp.lp.set_cost_and_rhs(phi + k * w + weights.tie_break, rhs)
-            sol = gp.lp.solve()
-            if sol is None:
-                raise RuntimeError(f"Kcrit_sc LP failed in {system.chemical_system}")
-            n = sol[0]
-            phi_p = float(phi @ n)
-            dv = float(w @ n) + const_v - v_r
+            n, phi_p, dv = problem.solve(k)
+            if trace is not None:
+                trace.append(DinkelbachStep(k * EV_PER_A3_TO_GPA, problem.products(n), phi_p - phi_r, dv))
             if phi_p + k * dv >= phi_r - DG_TOL_EV:
                 return float(k * EV_PER_A3_TO_GPA)
             if dv <= SLOPE_TOL_A3:
@@ -113,9 +180,6 @@ def kcrit_self_consistent_gpa(system: OpenSystem, reactant: GroundState, voltage
             if k_new <= k:  # numerical stall
                 return float(k * EV_PER_A3_TO_GPA)
             k = k_new
-    finally:
-        if bounded:
-            gp.lp.set_col_bounds(weights.lower, weights.upper_all)
     return float(k * EV_PER_A3_TO_GPA)
 
 

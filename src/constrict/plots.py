@@ -278,3 +278,47 @@ def electrolyte_windows_figure(windows: pd.DataFrame, path, *, v_max: float = 6.
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path
+
+
+def kcrit_sc_figure(summary: dict, envelope: pd.DataFrame, path) -> Path:
+    """Why Kcrit_sc is infinite: ``g(K)`` against the p = 0 products' line.
+
+    Parameters
+    ----------
+    summary : dict
+        :attr:`constrict.sc_example.KcritScExample.summary`.
+    envelope : pandas.DataFrame
+        :attr:`constrict.sc_example.KcritScExample.envelope`.
+    path : str or Path
+        PNG to write.
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    k = envelope["k_gpa"].to_numpy(dtype=float)
+    ax.axhline(0.0, color="grey", lw=0.8)
+    ax.plot(k, envelope["linear_ev_per_atom"], color="tab:blue",
+            label=f"p = 0 products only: dG + K eps V_R (Kcrit = {summary['kcrit_gpa']:.2f} GPa)")
+    sc = summary["kcrit_sc_gpa"]
+    sc_text = "inf" if not np.isfinite(sc) else f"{sc:.2f} GPa"
+    ax.plot(k, envelope["g_ev_per_atom"], color="tab:red", lw=2,
+            label=f"best products at each K: g(K) (Kcrit_sc = {sc_text})")
+    if np.isfinite(summary["kcrit_gpa"]):
+        ax.axvline(summary["kcrit_gpa"], color="tab:blue", ls=":", lw=1)
+    ax.set_xlabel("K (GPa)")
+    ax.set_ylabel("Phi_P + K (V_P' - V_R) - Phi_R (eV per atom of SEI)")
+    ax.set_title(f"{summary['electrolyte']} | {summary['coating']} at {summary['voltage_v']:g} V "
+                 f"({summary['convention']})", fontsize=10)
+    note = ""
+    if summary.get("defeating_products"):
+        note = (f"wins at large K: {summary['defeating_products']}\n"
+                f"  V_P' - V_R = {summary['defeating_dv_a3_per_atom']:.2f} Å³/atom (no expansion to push against)")
+    if summary.get("push_only_products"):
+        note += (f"\nno expansion at all: {summary['push_only_products']}\n"
+                 f"  Phi_P - Phi_R = {summary['push_only_dphi_ev_per_atom']:.3f} eV/atom")
+    if note:
+        ax.text(0.01, 0.02, note, transform=ax.transAxes, fontsize=7, va="bottom", family="monospace")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path

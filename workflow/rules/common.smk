@@ -180,6 +180,7 @@ def report_targets():
         f"{REPORT}/data_counts.tsv",
         f"{REPORT}/windows.tsv",
         f"{REPORT}/windows.png",
+        f"{REPORT}/kcrit_sc_example.png",
     ]
 
 

@@ -79,3 +79,41 @@ rule windows:
         convention=config["convention"],
     script:
         "../scripts/windows.py"
+
+
+rule kcrit_sc_example:
+    input:
+        entries=f"{RESULTS}/entries.parquet",
+    output:
+        summary=report(
+            f"{REPORT}/kcrit_sc_example.tsv",
+            caption="../report/kcrit_sc_example.rst",
+            category="4. Kcrit_sc",
+            labels={"item": "summary"},
+        ),
+        steps=report(
+            f"{REPORT}/kcrit_sc_steps.tsv",
+            caption="../report/kcrit_sc_example.rst",
+            category="4. Kcrit_sc",
+            labels={"item": "Dinkelbach steps"},
+        ),
+        envelope=f"{REPORT}/kcrit_sc_envelope.tsv",
+        figure=report(
+            f"{REPORT}/kcrit_sc_example.png",
+            caption="../report/kcrit_sc_example.rst",
+            category="4. Kcrit_sc",
+            labels={"item": "figure"},
+        ),
+    log:
+        f"{LOGS}/kcrit_sc_example.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        example=config["report"]["kcrit_sc_example"],
+        convention=config["convention"],
+    script:
+        "../scripts/kcrit_sc_example.py"
