@@ -24,3 +24,15 @@ def test_windows(lis):
     assert window(open_system(lis, li2s, "Li"), li2s) == pytest.approx((0.0, 1.5))
     # S has no Li: never oxidised by Li removal; reduced to Li2S below 1.5 V
     assert window(open_system(lis, s, "Li"), s) == pytest.approx((1.5, float("inf")))
+
+
+def test_window_of_a_degenerate_glass_composition(snapshot_frame):
+    # Just off the Li3PS4-LiI tie line (6-digit fractions): the supporting face is
+    # a point, which the plain simplex called infeasible; presolve settles it.
+    from constrict.evaluate import composition_reactant
+    from constrict.sources import restrict_to_chemical_systems
+
+    entry_set = EntrySet.from_frame(restrict_to_chemical_systems(snapshot_frame, ["I-Li-P-S"]))
+    glass = composition_reactant(entry_set, "Li0.397059P0.102941S0.411765I0.088235")
+    lo, hi = window(open_system(entry_set, glass.comp, "Li"), glass.comp)
+    assert lo == pytest.approx(2.13854118, abs=1e-6) and hi == pytest.approx(lo, abs=1e-6)

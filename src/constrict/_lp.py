@@ -185,7 +185,14 @@ class DenseLP:
             h.clearSolver()
             h.run()
             if h.getModelStatus() != _OPTIMAL:
-                return None
+                # a degenerate problem (e.g. a window whose supporting face is a
+                # point) can defeat the plain simplex; presolve settles it
+                h.clearSolver()
+                h.setOptionValue("presolve", "on")
+                h.run()
+                h.setOptionValue("presolve", "off")
+                if h.getModelStatus() != _OPTIMAL:
+                    return None
         sol = h.getSolution()
         x = np.fromiter(sol.col_value, dtype=float, count=self.n_cols)
         return x, h.getObjectiveValue(), np.fromiter(sol.row_dual, dtype=float, count=self.n_rows)
