@@ -30,6 +30,7 @@ def test_window_of_a_degenerate_glass_composition(snapshot_frame):
     # Just off the Li3PS4-LiI tie line (6-digit fractions): the supporting face is
     # a point, which the plain simplex called infeasible; presolve settles it.
     from constrict.evaluate import composition_reactant
+    from constrict.hull import EntrySet
     from constrict.sources import restrict_to_chemical_systems
 
     entry_set = EntrySet.from_frame(restrict_to_chemical_systems(snapshot_frame, ["I-Li-P-S"]))
