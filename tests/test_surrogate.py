@@ -361,6 +361,9 @@ def test_evaluate_voltage_table(rows, table):
     assert result.model.info_["holdout"]["capped"]["rmse_gpa"] == pytest.approx(metrics.query(
         "split == 'random' and model == 'extra_trees' and target_set == 'capped'")["rmse_gpa"].item())
     assert set(result.predictions["split"]) == {"random", "grouped", "electrolyte"}
+    folds = metrics.query("split == 'electrolyte' and model == 'extra_trees' and target_set == 'all_finite'")
+    pooled = folds[folds["fold"] == "pooled"]
+    assert len(pooled) == 1 and pooled["n_test"].item() == folds.loc[folds["fold"] != "pooled", "n_test"].sum()
 
 
 def test_evaluate_voltage_on_a_handful_of_rows(rows, table):

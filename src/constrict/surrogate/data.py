@@ -250,12 +250,3 @@ def data_hash(X: pd.DataFrame, y: Sequence[float]) -> str:
     digest.update(np.ascontiguousarray(X.to_numpy(dtype=np.float64)).tobytes())
     digest.update(np.ascontiguousarray(np.asarray(y, dtype=np.float64)).tobytes())
     return digest.hexdigest()
-
-
-def file_hash(path: str | Path) -> str:
-    """SHA-256 (hex) of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -26,6 +26,7 @@ deviation of the computed test values (GPa, ddof = 0) and RMSE / std
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Iterable
 from contextlib import nullcontext
@@ -48,6 +49,8 @@ from constrict.surrogate.descriptors import with_magpie
 from constrict.surrogate.model import KcritSurrogate
 from constrict.surrogate.splits import split_folds
 
+log = logging.getLogger(__name__)
+
 Model = Literal["extra_trees", "mean", "knn", "hist_gradient_boosting", "extra_trees_magpie"]
 MODELS: tuple[str, ...] = get_args(Model)
 
@@ -58,7 +61,11 @@ METRIC_COLUMNS = (
     "voltage_v", "split", "fold", "model", "target_transform", "target_set", "n_train", "n_test",
     "rmse_gpa", "mae_gpa", "r2", "std_gpa", "rmse_over_std", "fit_s",
 )
-"""Columns of the metrics table, one row per voltage x split x fold x model x transform x target set."""
+"""Columns of the metrics table, one row per voltage x split x fold x model x transform x target set.
+
+``fold`` is ``"holdout"`` for the random and grouped splits, the electrolyte
+left out for the ``electrolyte`` split, plus ``"pooled"``: the metrics over
+the test rows of all its folds together (n_train empty, fit_s summed)."""
 
 PREDICTION_COLUMNS = ("split", "fold", "sei_composition", "kcrit_gpa", "predicted_gpa", "tree_std_gpa")
 """Columns of the test predictions of the default model."""
@@ -214,8 +221,12 @@ class VoltageEvaluation:
 
 
 def plan(options: SurrogateOptions, splits: Iterable[str]) -> list[tuple[str, str, str]]:
-    """(split, model, target transform) runs: the default model and both baselines on every split;
-    the other transforms and the beyond-paper models on the grouped split."""
+    """The (split, model, target transform) runs of :func:`evaluate_voltage`.
+
+    The default model and both baselines on every split; the other target
+    transforms (``compare_transforms``) and the models beyond the paper
+    (``compare_models``) on the grouped split only.
+    """
     runs = [(s, m, options.target_transform) for s in splits for m in ("extra_trees", "mean", "knn")]
     if "grouped" in splits:
         runs += [("grouped", "extra_trees", t) for t in options.compare_transforms if t != options.target_transform]
@@ -230,7 +241,6 @@ def evaluate_voltage(
     options: SurrogateOptions,
     *,
     splits: Iterable[str] = ("random", "grouped", "electrolyte"),
-    log=None,
 ) -> VoltageEvaluation:
     """Fit and score every planned run (:func:`plan`) on the rows of one voltage.
 
@@ -245,8 +255,11 @@ def evaluate_voltage(
     options : SurrogateOptions
     splits : iterable of str
         Of :data:`~constrict.surrogate.splits.SPLITS`.
-    log : logging.Logger, optional
-        Gets one line per fit.
+
+    Returns
+    -------
+    VoltageEvaluation
+        Each fit is logged (module logger) with its time and RMSE.
     """
     splits = list(splits)
     X = table[features]
@@ -255,6 +268,7 @@ def evaluate_voltage(
              for s in splits}
     metrics, predictions, saved = [], [], None
     for split, name, transform in plan(options, splits):
+        pooled = []  # (computed, predicted) of every fold, for the pooled row of a split with several folds
         for fold, train, test in folds[split]:
             start = time.perf_counter()
             model = make_model(name, options, voltage_v=voltage_v, target_transform=transform, n_train=len(train))
@@ -267,9 +281,9 @@ def evaluate_voltage(
                           n_train=len(train), fit_s=fit_s)
             rows = metric_rows(kcrit_gpa[test], predicted_gpa, options.cap_gpa, **labels)
             metrics += rows
-            if log is not None:
-                log.info("%g V %s/%s %s (%s): fit %.1f s, RMSE %.2f GPa all, %.2f GPa <= %g GPa", voltage_v, split,
-                         fold, name, transform, fit_s, rows[0]["rmse_gpa"], rows[1]["rmse_gpa"], options.cap_gpa)
+            pooled.append((kcrit_gpa[test], predicted_gpa, fit_s))
+            log.info("%g V %s/%s %s (%s): fit %.1f s, RMSE %.2f GPa all, %.2f GPa <= %g GPa", voltage_v, split,
+                     fold, name, transform, fit_s, rows[0]["rmse_gpa"], rows[1]["rmse_gpa"], options.cap_gpa)
             if name == "extra_trees" and transform == options.target_transform:
                 predictions.append(pd.DataFrame({
                     "split": split, "fold": fold, "sei_composition": table["sei_composition"].to_numpy()[test],
@@ -280,11 +294,16 @@ def evaluate_voltage(
                     keys = ("n_test", "rmse_gpa", "mae_gpa", "r2")
                     model.info_["holdout"] = {r["target_set"]: {k: r[k] for k in keys} for r in rows}
                     saved = model
-    if saved is None:  # too few rows for a holdout: the model sees them all, and no holdout metric exists
+        if len(pooled) > 1:
+            computed = np.concatenate([c for c, _, _ in pooled])
+            predicted = np.concatenate([p for _, p, _ in pooled])
+            metrics += metric_rows(computed, predicted, options.cap_gpa, voltage_v=voltage_v, split=split,
+                                   fold="pooled", model=name, target_transform=transform, n_train=np.nan,
+                                   fit_s=sum(f for _, _, f in pooled))
+    if saved is None:  # no random split (too few rows, or not asked for): fitted on every row, no holdout metric
         saved = options.surrogate(voltage_v).fit(X, kcrit_gpa)
         saved.info_["holdout"] = {}
-        if log is not None:
-            log.warning("%g V: %d rows, too few for a holdout; the saved model is fitted on all", voltage_v, len(X))
+        log.warning("%g V: no random holdout (%d rows); the saved model is fitted on all of them", voltage_v, len(X))
     metrics = pd.DataFrame(metrics, columns=list(METRIC_COLUMNS))
     predictions = pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame(columns=PREDICTION_COLUMNS)
     return VoltageEvaluation(metrics, predictions, saved)

@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from constrict.surrogate.data import at_voltage, element_columns, file_hash, read_screen, training_table
+from constrict.provenance import file_sha256
+from constrict.surrogate.data import at_voltage, element_columns, read_screen, training_table
 from constrict.surrogate.evaluation import METRIC_COLUMNS, SurrogateOptions, evaluate_voltage
 from constrict.tables import write_table
 
@@ -44,7 +45,7 @@ def prepare(screen_path: str | Path, table_path: str | Path, exclusions_path: st
     table, counts = training_table(screen)
     source = {
         "screen": str(screen_path),
-        "screen_sha256": file_hash(screen_path),
+        "screen_sha256": file_sha256(screen_path),
         "convention": ";".join(sorted(screen["convention"].dropna().unique())),
         "electrolytes": ";".join(sorted(screen["electrolyte"].unique())),
     }
@@ -89,7 +90,7 @@ def train_voltage(
     rows = at_voltage(table, voltage_v)
     log.info("%g V: %d rows, %d elements; options %s", voltage_v, len(rows), len(features), options)
     with threadpool_limits(options.n_jobs):  # BLAS and OpenMP (HistGradientBoosting) keep to the rule's threads
-        result = evaluate_voltage(rows, features, voltage_v, options, log=log)
+        result = evaluate_voltage(rows, features, voltage_v, options)
     model = result.model
     model.info_["training_data"] = {**_source(table_path), "table": str(table_path), "n_rows": len(rows)}
     model.save(model_path)
