@@ -442,3 +442,30 @@ def test_defaults_are_the_config_schema_defaults():
                                             "target_transform", "cap_gpa", "background_size")}
     with pytest.raises(ConfigError, match="unknown key"):
         SurrogateOptions.from_config({**config["surrogate"], "n_trees": 3})
+
+
+def test_pipeline_files(tmp_path):
+    """The steps the rules call, on the sample: table, one voltage, plot, metrics."""
+    from constrict.surrogate.pipeline import collect_metrics, parity, prepare, study, train_voltage
+
+    out = tmp_path / "surrogate"
+    counts = prepare(SAMPLE, out / "training_table.parquet", out / "exclusions.tsv")
+    assert pd.read_csv(out / "exclusions.tsv", sep="\t").equals(counts)
+    options = SurrogateOptions(n_estimators=5, compare_models=())
+    paths = {"model_path": out / "models" / model_name(VOLTAGE_V), "metrics_path": out / "m_4V.tsv",
+             "predictions_path": out / "p_4V.parquet"}
+    train_voltage(out / "training_table.parquet", VOLTAGE_V, options, **paths)
+    model = load_model(find_model(VOLTAGE_V, out / "models"))
+    assert model.info_["training_data"]["screen"] == str(SAMPLE)
+    assert model.info_["training_data"]["electrolytes"] == "Li10GeP2S12;Li10SiP2S12;Li7P3S11;Na3PS4"
+    assert model.info_["holdout"]["capped"]["n_test"] > 0
+    png = parity(paths["predictions_path"], out / "parity_4V.png", voltage_v=VOLTAGE_V, cap_gpa=100.0)
+    assert png.stat().st_size > 10_000
+    metrics = collect_metrics([paths["metrics_path"]], out / "metrics.tsv")
+    assert list(metrics.columns) == list(METRIC_COLUMNS) and len(metrics) == len(pd.read_csv(out / "metrics.tsv",
+                                                                                              sep="\t"))
+    with pytest.raises(ConstrictError, match="no finite Kcrit at 5 V"):
+        train_voltage(out / "training_table.parquet", 5.0, options, **paths)
+    sizes = study(out / "training_table.parquet", VOLTAGE_V, options, out / "tree_size_4V.tsv")
+    assert set(sizes["target_transform"]) == {"raw", "capped", "log1p"}
+    assert (sizes["max_tree_nodes"] < MAX_TREE_NODES).all() and (out / "tree_size_4V.tsv").is_file()

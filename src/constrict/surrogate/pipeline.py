@@ -16,9 +16,11 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from constrict.errors import ConstrictError
 from constrict.provenance import file_sha256
 from constrict.surrogate.data import at_voltage, element_columns, read_screen, training_table
 from constrict.surrogate.evaluation import METRIC_COLUMNS, SurrogateOptions, evaluate_voltage
@@ -87,6 +89,11 @@ def train_voltage(
     """
     table = pd.read_parquet(table_path)
     features = element_columns(table)
+    if not np.isclose(table["voltage_v"].to_numpy(dtype=float), voltage_v).any():
+        raise ConstrictError(
+            f"no finite Kcrit at {voltage_v:g} V to train on (exclusions.tsv counts why); "
+            "leave the voltage out of voltages_v or set surrogate.enabled: false"
+        )
     rows = at_voltage(table, voltage_v)
     log.info("%g V: %d rows, %d elements; options %s", voltage_v, len(rows), len(features), options)
     with threadpool_limits(options.n_jobs):  # BLAS and OpenMP (HistGradientBoosting) keep to the rule's threads
