@@ -250,6 +250,8 @@ def test_unknown_elements_and_bad_formulas_refused(fitted, bad, error, match):
 def test_unknown_element_column_refused_but_zero_column_ignored(fitted):
     model, _, _ = fitted
     assert model.predict(pd.DataFrame({"Li": [0.5], "S": [0.5], "Xe": [0.0]})).shape == (1,)
+    with pytest.raises(ConstrictError, match="column.*sei_composition"):
+        model.predict(pd.DataFrame({"Li": [0.5], "S": [0.5], "sei_composition": ["x"]}))
     with pytest.raises(UnknownElementError):
         model.predict(pd.DataFrame({"Li": [0.5], "S": [0.4], "Xe": [0.1]}))
 

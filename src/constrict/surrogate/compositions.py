@@ -70,7 +70,11 @@ def fraction_frame(compositions: Compositions, features: Sequence[str]) -> pd.Da
         single = isinstance(compositions, str | Mapping) or hasattr(compositions, "elements")
         items = [compositions] if single else compositions
         frame = pd.DataFrame.from_records([_amounts(item) for item in items])
-    frame = frame.astype(float).fillna(0.0)
+    try:
+        frame = frame.astype(float).fillna(0.0)
+    except (TypeError, ValueError):
+        text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+        raise ConstrictError(f"amounts must be numbers; column(s) {', '.join(text)} are not") from None
     values = frame.to_numpy()
     if not np.isfinite(values).all() or (values < 0).any():
         raise ConstrictError("amounts must be finite and >= 0")
