@@ -12,11 +12,17 @@ Public API (what the design step uses)::
     model.explain(frame)                            # DataFrame (n, n_features), SHAP
     model.save(path); KcritSurrogate.load(path)
 
-Modules: :mod:`~constrict.surrogate.data` (training table, exclusions,
-groups), :mod:`~constrict.surrogate.compositions` (inputs -> fractions),
-:mod:`~constrict.surrogate.splits`, :mod:`~constrict.surrogate.model`,
-:mod:`~constrict.surrogate.persist`, :mod:`~constrict.surrogate.locate`
-(where models live).
+Modules, one concept each: :mod:`~constrict.surrogate.data` (training
+table, exclusions, groups), :mod:`~constrict.surrogate.compositions`
+(inputs -> fractions), :mod:`~constrict.surrogate.splits`,
+:mod:`~constrict.surrogate.model`, :mod:`~constrict.surrogate.persist`
+(skops files), :mod:`~constrict.surrogate.locate` (where models live),
+:mod:`~constrict.surrogate.evaluation` (models x splits -> metrics),
+:mod:`~constrict.surrogate.descriptors` (Magpie-style features),
+:mod:`~constrict.surrogate.study` (transform and tree size),
+:mod:`~constrict.surrogate.plots` (parity plots),
+:mod:`~constrict.surrogate.pipeline` (the steps the rules call) and
+:mod:`~constrict.surrogate.cli` (``constrict predict``).
 """
 
 from constrict.surrogate.compositions import UnknownElementError, fraction_frame
