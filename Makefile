@@ -27,6 +27,7 @@ RESULTS ?= $(shell $(BIN)/python -c "import yaml,sys; print((yaml.safe_load(open
 report: $(STAMP)
 	$(BIN)/snakemake --profile profiles/local --configfile $(CONFIG) --report $(RESULTS)/report.html
 	@echo "report: $(RESULTS)/report.html"
+	$(BIN)/python scripts/check_report.py $(RESULTS)/report.html
 
 quick: $(STAMP)
 	$(BIN)/snakemake --profile profiles/local --configfile config/quick.yaml --cores $(CORES)

@@ -237,3 +237,19 @@ def test_lint_is_clean(repo_root):
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--snakefile", str(repo_root / "Snakefile")],
                           capture_output=True, text=True, cwd=repo_root, timeout=300, check=False)
     assert proc.returncode == 0 and "Congratulations" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
+def test_report_renders_in_a_browser(first, repo_root):
+    """`snakemake --report` of the tiny run, opened in headless Chromium (skipped without one)."""
+    workdir, _ = first
+    html = workdir / "report.html"
+    proc = snakemake(repo_root, workdir, TINY, "--report", str(html))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    sys.path.insert(0, str(repo_root / "scripts"))
+    try:
+        import check_report
+    finally:
+        sys.path.pop(0)
+    if check_report.find_browser() is None:
+        pytest.skip("no Chromium here (Debian: apt-get install chromium); the report was built but not rendered")
+    assert check_report.main([str(html), "--screenshot", str(workdir / "report.png")]) == 0

@@ -74,7 +74,7 @@ rule design_table:
         tsv=report(
             f"{DESIGN}/design_table.tsv",
             caption="../report/design_table.rst",
-            category="Design",
+            category="6. Design",
             labels={"table": "design table (Table S1)"},
         ),
         verification=f"{DESIGN}/verification.parquet",
@@ -102,7 +102,7 @@ rule design_fig5:
         tsv=report(
             f"{DESIGN}/fig5.tsv",
             caption="../report/design_fig5_table.rst",
-            category="Design",
+            category="6. Design",
             labels={"table": "Fig. 5 and Fig. S4 data"},
         ),
     log:
@@ -133,7 +133,7 @@ rule design_figures:
             key: report(
                 f"{DESIGN}/{name}",
                 caption=f"../report/design_{key}.rst",
-                category="Design",
+                category="6. Design",
                 labels={"figure": label},
             )
             for key, (name, label) in DESIGN_FIGURES.items()

@@ -59,7 +59,7 @@ rule surrogate_parity:
         report(
             f"{SURROGATE}/parity_{{voltage}}V.png",
             caption="../report/surrogate_parity.rst",
-            category="Surrogate",
+            category="5. Surrogate",
             labels={"figure": "parity", "voltage": "{voltage} V"},
         ),
     log:
@@ -94,7 +94,7 @@ rule surrogate_metrics:
         report(
             f"{SURROGATE}/metrics.tsv",
             caption="../report/surrogate_metrics.rst",
-            category="Surrogate",
+            category="5. Surrogate",
             labels={"table": "metrics"},
         ),
     log:
