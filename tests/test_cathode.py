@@ -194,6 +194,9 @@ def test_stack_count_equals_the_plan(campaign, entries, config):
     plan = pd.read_parquet(campaign["plan.parquet"])
     assert count_stack_pairs(entries, config) >= len(plan)  # the screen's full selection, not the test's subset
     assert set(plan["electrolyte"]) == {"LiCoO2", "hull:Li0.5CoO2", "LiFePO4", "hull:FePO4", "Li3PS4", "Li7P3S11"}
+    reactants = pd.read_parquet(campaign["reactants.parquet"]).set_index("reactant")
+    # a coating of the charged composition (LiCo2O4) would be a self-pair: the table's reduced formula
+    assert reactants.loc["hull:Li0.5CoO2", "reduced_formula"] == "Li(CoO2)2"
 
 
 @pytest.mark.slow  # matplotlib: about 4 s on an idle machine, over 10 s on a busy one

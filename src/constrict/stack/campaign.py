@@ -57,7 +57,8 @@ REACTANT_SCHEMA = pa.schema(
     ]
 )
 """The reactants a of the stack plan: one row per cathode state (role ``cathode``,
-with its voltage) or electrolyte (role ``electrolyte``, voltage NaN)."""
+with its voltage) or electrolyte (role ``electrolyte``, voltage NaN). ``reduced_formula``
+is the table's (Li0.5CoO2 -> Li(CoO2)2): a coating with it is left out (no interface with itself)."""
 
 SKIPPED_COLUMNS = ["role", "reactant", "label", "working_ion", "reason"]
 
@@ -139,6 +140,13 @@ def _chemical_system(formula: str) -> str:
     return "-".join(sorted(el.symbol for el in parse_composition(formula).elements))
 
 
+def _reduced_formula(formula: str) -> str:
+    """The table's reduced formula of a composition, fractional amounts included (Li0.5CoO2 -> Li(CoO2)2)."""
+    from pymatgen.core import Composition
+
+    return Composition(parse_composition(formula).get_integer_formula_and_factor()[0]).reduced_formula
+
+
 def stack_reactants(
     entries: pd.DataFrame, cathodes: Sequence[Cathode], electrolytes: Sequence[Mapping[str, Any]]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -175,7 +183,7 @@ def stack_reactants(
         reason = None
         if cathode.working_ion not in elemental:
             reason = f"no elemental {cathode.working_ion} entry, so no voltage reference for the working ion"
-        elif state.state == "assembled" and parse_composition(state.formula).reduced_formula not in formulas:
+        elif state.state == "assembled" and _reduced_formula(state.formula) not in formulas:
             reason = f"{state.formula} is not in the entry data; add it as a custom entry or choose another source"
         elif state.state == "charged":
             system = _chemical_system(state.formula)
@@ -190,7 +198,7 @@ def stack_reactants(
                             "working_ion": cathode.working_ion, "reason": reason})
             continue
         rows.append({"reactant": state.reactant, "label": state.label, "role": "cathode", "formula": state.formula,
-                     "reduced_formula": parse_composition(state.formula).reduced_formula,
+                     "reduced_formula": _reduced_formula(state.formula),
                      "chemical_system": _chemical_system(state.formula), "working_ion": cathode.working_ion,
                      "cathode": cathode.label, "state": state.state, "voltage_v": cathode.voltage_v,
                      "voltage_source": cathode.voltage_source})
