@@ -79,5 +79,10 @@ bench-campaign: $(STAMP)
 readme-numbers: $(STAMP)
 	$(BIN)/python benchmarks/readme_numbers.py
 
+# docs/reference.md, every config key and output column, generated from workflow/schemas/.
+.PHONY: reference
+reference: $(STAMP)
+	$(BIN)/python -m constrict.reference
+
 clean:
 	rm -rf results logs .snakemake
