@@ -156,9 +156,8 @@ def _amounts_json(entry_set: EntrySet, phases: dict) -> str:
 
 
 def _composition_json(entry_set: EntrySet, comp: np.ndarray) -> str:
-    return json.dumps(
-        {entry_set.elements[j]: round(float(comp[j]), JSON_DIGITS) for j in sorted(np.flatnonzero(comp > 0), key=lambda j: entry_set.elements[j])}
-    )
+    present = sorted(np.flatnonzero(comp > 0), key=lambda j: entry_set.elements[j])
+    return json.dumps({entry_set.elements[j]: round(float(comp[j]), JSON_DIGITS) for j in present})
 
 
 def evaluate_interface(

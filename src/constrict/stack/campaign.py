@@ -360,7 +360,7 @@ def write_coatings_alone(
             try:
                 rows.extend(coating_alone(entry_set, coating.entry_id, voltages_v=volts, working_ion=ion,
                                           convention=convention))
-            except Exception as exc:  # noqa: BLE001 - one bad coating must not stop the table
+            except Exception as exc:
                 pair = {"electrolyte": "", "electrolyte_label": "", "working_ion": ion, "coating_id": coating.entry_id,
                         "coating_formula": coating.reduced_formula, "chemical_system": coating.chemical_system}
                 rows.extend({name: row.get(name, np.nan) for name in ALONE_SCHEMA.names}

@@ -59,6 +59,7 @@ def run(args) -> int:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``constrict predict``."""
     p.add_argument("composition", nargs="+", help='SEI composition(s), e.g. "Li0.364P0.110S0.388I0.138" or Li3PS4')
     p.add_argument("--voltage", type=float, nargs="+", default=[4.0], help="V vs. the working-ion metal (default 4)")
     p.add_argument("--models", default=None,

@@ -148,7 +148,7 @@ def load(path: str | Path):
     except UntrustedTypesFoundException as exc:
         first_line = str(exc).strip().splitlines()[0]
         raise SchemaError(f"{path}: refused, not a constrict surrogate file ({first_line})") from None
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same one line
+    except Exception as exc:
         raise SchemaError(f"{path}: not a skops file ({type(exc).__name__})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise SchemaError(f"{path}: not a {FORMAT} file")

@@ -12,11 +12,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from constrict.surrogate.evaluation import regression_metrics  # noqa: E402
+from constrict.surrogate.evaluation import regression_metrics
 
 DPI = 150
 
