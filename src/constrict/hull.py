@@ -543,6 +543,7 @@ class SystemRows(Mapping):
         self._keys = [blob[i : i + self._width] for i in range(0, len(blob), self._width)]
         self._group = dict(zip(self._keys, range(len(self._keys)), strict=True))
         self._first_order = np.argsort(self._order[starts], kind="stable")
+        self._group_of_cols: dict[tuple, int | None] = {}
 
     def _key(self, cols) -> bytes | None:
         """Little-endian bit mask of element columns, as the keys are stored; None if out of range."""
@@ -551,12 +552,27 @@ class SystemRows(Mapping):
             mask |= 1 << int(col)
         return mask.to_bytes(self._width, "little") if mask.bit_length() <= 8 * self._width else None
 
+    def _group_of(self, cols) -> int | None:
+        """Group of a chemical system, None if it has no entries.
+
+        Remembered per column tuple: the engine asks for the same subsystems
+        for every interface.
+        """
+        cols = tuple(cols)
+        try:
+            return self._group_of_cols[cols]
+        except KeyError:
+            g = self._group_of_cols[cols] = self._group.get(self._key(cols))
+            return g
+
     def __getitem__(self, key) -> np.ndarray:
-        g = self._group[self._key(key)]
+        g = self._group_of(key)
+        if g is None:
+            raise KeyError(key)
         return self._order[self._bounds[g] : self._bounds[g + 1]]
 
     def __contains__(self, key) -> bool:
-        return self._key(key) in self._group
+        return self._group_of(key) is not None
 
     def __iter__(self):
         for g in self._first_order.tolist():

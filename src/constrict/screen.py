@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from constrict.errors import ConstrictError, SchemaError
-from constrict.evaluate import evaluate_interface
+from constrict.evaluate import evaluate_interface, resolve_reactant
 from constrict.plan import all_shard_ids, plan_n_shards
 from constrict.tables import RESULT_SCHEMA, error_rows, read_results, results_frame, write_table
 
@@ -109,11 +109,15 @@ def evaluate_pairs(
         ``len(pairs) * len(voltages_v)`` result rows.
     """
     entry_set = _entry_set(entries_path).fresh()
+    electrolytes = {}  # formula -> Reactant, looked up once (a formula that is no reduced formula is parsed)
     rows: list[dict] = []
     for pair in pairs:
         try:
+            formula = pair["electrolyte"]
+            if formula not in electrolytes:
+                electrolytes[formula] = resolve_reactant(entry_set, formula)[0]
             result = evaluate_interface(
-                entry_set, pair["electrolyte"], pair["coating_id"],
+                entry_set, electrolytes[formula], pair["coating_id"],
                 voltages_v=list(voltages_v), working_ion=pair["working_ion"], convention=convention,
             )
             for row in result:
