@@ -210,7 +210,7 @@ def _run_synchronous(partitions, entries_path, voltages_v, convention, progress)
         def _posttask(self, key, result, dsk, state, worker_id):
             progress.update(len(result) // max(len(voltages_v), 1))
 
-    tasks = [dask.delayed(evaluate_pairs, pure=True)(p, entries_path, voltages_v, convention) for p in partitions]
+    tasks = [dask.delayed(evaluate_pairs, pure=False)(p, entries_path, voltages_v, convention) for p in partitions]
     with _Posttask():
         results = dask.compute(*tasks, scheduler="synchronous")
     return [row for part in results for row in part]
