@@ -243,7 +243,7 @@ def test_check_mode(tmp_path, capsys):
 
 
 def test_reference_is_linked():
-    assert "`reference.md`" in (REPO / "README.md").read_text(encoding="utf-8")
+    assert "reference.md" in (REPO / "README.md").read_text(encoding="utf-8")
     assert "reference.md" in (REPO / "docs" / "campaign.md").read_text(encoding="utf-8")
 
 
