@@ -1,8 +1,8 @@
 """The screening run: evaluate a shard's pairs (Dask inside) and gather the shards.
 
 A shard is one Snakemake job; its partitions (:mod:`constrict.plan`) are
-evaluated by Dask (a local cluster of processes, or the synchronous
-scheduler for one thread). Each worker process loads the engine's
+evaluated one after the other in the job's own process (one thread), or by
+a local Dask cluster of worker processes. Each process loads the engine's
 ``EntrySet`` of the entry table once (from the on-disk entry cache of
 :mod:`constrict.entry_cache` after the first build), and every partition
 starts from a fresh copy of it (:meth:`EntrySet.fresh`), so no result
@@ -162,7 +162,7 @@ def screen_pairs(
     mem_mb: int | None = None,
     label: str = "screen",
 ) -> pd.DataFrame:
-    """Evaluate plan rows with Dask and return the sorted result table.
+    """Evaluate plan rows (in this process, or with Dask) and return the sorted result table.
 
     Parameters
     ----------
@@ -175,7 +175,8 @@ def screen_pairs(
     convention : {"ion_metal", "reservoir"}
         Reaction-strain convention.
     threads : int
-        Dask worker processes; 1 uses the synchronous scheduler in-process.
+        Dask worker processes; 1 evaluates the partitions in this process, in plan
+        order (Dask's synchronous scheduler would only add its start-up).
     mem_mb : int, optional
         Memory for all workers together (MB); split evenly between them.
     label : str
@@ -193,27 +194,22 @@ def screen_pairs(
     partitions = [group.to_dict("records") for _, group in pairs.groupby("partition", sort=True)]
     progress = _Progress(len(pairs), label)
     log.info("%s: %d interfaces x %d voltages in %d partitions on %d %s", label, len(pairs),
-             len(voltages_v), len(partitions), threads, "worker processes" if threads > 1 else "thread (synchronous)")
+             len(voltages_v), len(partitions), threads, "worker processes" if threads > 1 else "thread (in process)")
     rows: list[dict] = []
     if threads == 1 or len(partitions) <= 1:
-        rows = _run_synchronous(partitions, entries_path, voltages_v, convention, progress)
+        rows = _run_in_process(partitions, entries_path, voltages_v, convention, progress)
     else:
         rows = _run_distributed(partitions, entries_path, voltages_v, convention, progress, threads, mem_mb)
     return results_frame(rows)
 
 
-def _run_synchronous(partitions, entries_path, voltages_v, convention, progress) -> list[dict]:
-    import dask
-    from dask.callbacks import Callback
-
-    class _Posttask(Callback):
-        def _posttask(self, key, result, dsk, state, worker_id):
-            progress.update(len(result) // max(len(voltages_v), 1))
-
-    tasks = [dask.delayed(evaluate_pairs, pure=False)(p, entries_path, voltages_v, convention) for p in partitions]
-    with _Posttask():
-        results = dask.compute(*tasks, scheduler="synchronous")
-    return [row for part in results for row in part]
+def _run_in_process(partitions, entries_path, voltages_v, convention, progress) -> list[dict]:
+    rows: list[dict] = []
+    for partition in partitions:
+        part = evaluate_pairs(partition, entries_path, voltages_v, convention)
+        rows.extend(part)
+        progress.update(len(part) // max(len(voltages_v), 1))
+    return rows
 
 
 def _run_distributed(partitions, entries_path, voltages_v, convention, progress, threads, mem_mb) -> list[dict]:
