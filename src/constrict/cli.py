@@ -210,55 +210,29 @@ run_summarise.add_arguments = _summarise_args
 register("summarise", "Kcrit statistics, histograms and element correlations of a gathered screen")(run_summarise)
 
 
-def run_stack(args) -> int:
-    """Both interfaces of a cathode | coating | electrolyte stack, the coating's window, the verdict at --keff."""
-    from constrict.stack.cli import run
+def register_module(name: str, help_text: str, module: str) -> None:
+    """Register a subcommand whose ``run(args)`` and ``add_arguments(parser)`` live in ``module``.
 
-    return run(args)
+    The module is imported only when its subcommand is called (or its
+    arguments are built), so one call pays for nothing the others need.
+    """
+    import importlib
 
+    def run(args) -> int:
+        return importlib.import_module(module).run(args)
 
-def _stack_args(p):
-    from constrict.stack.cli import add_arguments
+    def add_arguments(p) -> None:
+        importlib.import_module(module).add_arguments(p)
 
-    add_arguments(p)
-
-
-run_stack.add_arguments = _stack_args
-register("stack", "cathode | coating | electrolyte: both interfaces at the cathode's voltage")(run_stack)
-
-
-def run_predict(args) -> int:
-    """Kcrit of compositions predicted by the trained surrogate (docs/surrogate.md)."""
-    from constrict.surrogate.cli import run
-
-    return run(args)
+    run.add_arguments = add_arguments
+    register(name, help_text)(run)
 
 
-def _predict_args(p):
-    from constrict.surrogate.cli import add_arguments
-
-    add_arguments(p)
-
-
-run_predict.add_arguments = _predict_args
-register("predict", "Kcrit of a composition predicted by the trained surrogate")(run_predict)
-
-
-def run_design(args) -> int:
-    """A child of a parent composition by the SHAP-guided or the physics route, checked by the physics."""
-    from constrict.design.cli import run
-
-    return run(args)
-
-
-def _design_args(p):
-    from constrict.design.cli import add_arguments
-
-    add_arguments(p)
-
-
-run_design.add_arguments = _design_args
-register("design", "a coating composition designed from a parent (SHAP-guided or physics route), checked")(run_design)
+register_module("stack", "cathode | coating | electrolyte: both interfaces at the cathode's voltage",
+                "constrict.stack.cli")
+register_module("predict", "Kcrit of a composition predicted by the trained surrogate", "constrict.surrogate.cli")
+register_module("design", "a coating composition designed from a parent (SHAP-guided or physics route), checked",
+                "constrict.design.cli")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
