@@ -11,6 +11,8 @@ Self-consistent: 2/3 LiS (1/3 Li released): Phi = 2/3 * (-0.7 + 1) = 0.2,
 """
 
 
+import json
+
 import numpy as np
 import pytest
 from helpers import tiny_table
@@ -99,3 +101,78 @@ def test_lgps_constrained_window_is_wider(snapshot_set):
     lo, hi = window(system, comp)
     c_lo, c_hi = constrained_window(system, comp, 15.0)
     assert c_lo <= lo + 1e-9 and c_hi >= hi - 1e-9
+
+
+def test_released_metal_by_hand(lis):
+    """S lithiated at 1 V: R = S (25 Å³) -> 3 atoms of Li2S per atom of S (45 Å³), 2 Li taken up.
+
+    released_metal and reservoir: eps = (45 - 25)/25 = 0.8, dG = 3 (-1 + 2/3) = -1 eV,
+    Kcrit = 1 / (0.8 * 25) eV/Å³ = 8.0109 GPa; ion_metal debits 2 * 20 Å³ -> eps < 0, inf.
+    Under pressure 2 LiS (28 Å³, Phi = -0.4 eV) wins: Kcrit_sc = 0.4 / 3 eV/Å³ = 21.362 GPa.
+    On the release side (Li2S at 2 V) released_metal equals ion_metal.
+    """
+    comp = lis.comp[lis.find("S")]
+    r = ground_state(lis, comp)
+    at = kcrit_at(open_system(lis, comp, "Li", "released_metal"), r, 1.0)
+    assert at.decomposition.ion_released_per_atom == pytest.approx(-2.0, abs=1e-10)
+    assert at.decomposition.eps_released_metal == pytest.approx(0.8, abs=1e-10)
+    assert at.kcrit_gpa == pytest.approx(0.05 * EV_PER_A3_TO_GPA, rel=1e-9)
+    assert at.kcrit_sc_gpa == pytest.approx(0.4 / 3 * EV_PER_A3_TO_GPA, rel=1e-9)
+    assert kcrit_at(open_system(lis, comp, "Li", "ion_metal"), r, 1.0).kcrit_gpa == np.inf
+    li2s, system = _li2s(lis, "released_metal")
+    same = kcrit_at(system, li2s, 2.0)
+    assert same.kcrit_gpa == pytest.approx(0.05 * EV_PER_A3_TO_GPA, rel=1e-9)
+    assert same.kcrit_sc_gpa == pytest.approx(2 / 15 * EV_PER_A3_TO_GPA, rel=1e-9)
+
+
+def test_conventions_literal_matches_the_light_tuple():
+    from typing import get_args
+
+    from constrict import STRAIN_CONVENTIONS
+    from constrict.opensystem import CONVENTIONS, Convention
+
+    assert get_args(Convention) == STRAIN_CONVENTIONS == CONVENTIONS
+
+
+@pytest.mark.parametrize("voltage_v", [0.5, 1.5, 2.5, 3.5])
+def test_released_metal_lp_is_the_piecewise_minimum(snapshot_set, voltage_v):
+    """The auxiliary column keeps min_P [Phi_P + K (V_P + max(released, 0) v_metal - V_R)] linear.
+
+    Proof by cases: the true optimum is the smaller of two plain LPs (release side
+    ``x_ion @ n <= c_ion`` with the metal counted, uptake side ``x_ion @ n >= c_ion``
+    without it), solved independently with scipy. It must equal the auxiliary LP's
+    optimum at every K, on a real SEI that can go either way.
+    """
+    from scipy.optimize import linprog
+
+    from constrict.kcrit import PressuredProducts
+
+    row = evaluate_interface(snapshot_set, "Li10GeP2S12", "LiNbO3", voltages_v=[3.0], working_ion="Li")[0]
+    comp = np.zeros(len(snapshot_set.elements))
+    for el, frac in json.loads(row["sei_composition"]).items():
+        comp[snapshot_set.element_columns([el])[0]] = frac
+    r = ground_state(snapshot_set, comp)
+    system = open_system(snapshot_set, comp, "Li", "released_metal")
+    with PressuredProducts(system, r, voltage_v) as problem:
+        gp = problem.gp
+        n_ph = len(gp.rows)
+        a_el, b_el = gp.a_eq[:-1, :n_ph], problem.rhs[:-1]
+        phi, vol, x_ion = problem.phi[:n_ph], gp.volume, gp.x_ion
+        c_ion, v_metal = comp[system.ion_col], system.v_metal_a3
+        known = np.isfinite(vol)
+        bounds = [(0, None) if k else (0, 0) for k in known]
+        vol = np.where(known, vol, 0.0)
+        for k_gpa in (0.0, 2.0, 10.0, 40.0, 200.0):
+            k = k_gpa / EV_PER_A3_TO_GPA
+            n, phi_p, dv = problem.solve(k)
+            ours = phi_p + k * dv
+            release = linprog(phi + k * (vol - x_ion * v_metal), A_eq=a_el, b_eq=b_el,
+                              A_ub=x_ion[None, :], b_ub=[c_ion], bounds=bounds, method="highs")
+            uptake = linprog(phi + k * vol, A_eq=a_el, b_eq=b_el,
+                             A_ub=-x_ion[None, :], b_ub=[-c_ion], bounds=bounds, method="highs")
+            best = min(release.fun + k * (c_ion * v_metal - r.volume_a3) if release.status == 0 else np.inf,
+                       uptake.fun - k * r.volume_a3 if uptake.status == 0 else np.inf)
+            assert ours == pytest.approx(best, abs=1e-7), (voltage_v, k_gpa)
+            # and the auxiliary column holds exactly the released part
+            released = c_ion - float(x_ion @ gp.phases(n))
+            assert n[n_ph] == pytest.approx(max(released, 0.0), abs=1e-8)

@@ -4,3 +4,6 @@ __version__ = "0.1.0"
 
 EV_PER_A3_TO_GPA = 160.21766208
 """1 eV/Å³ in GPa."""
+
+STRAIN_CONVENTIONS = ("ion_metal", "reservoir", "released_metal")
+"""The reaction-strain conventions (docs/science.md section 2), importable without numpy."""

@@ -15,6 +15,7 @@ import json
 import math
 import sys
 
+from constrict import STRAIN_CONVENTIONS
 from constrict.errors import ConfigError, ConstrictError
 
 SUBCOMMANDS: dict = {}
@@ -126,13 +127,14 @@ def run_interface(args) -> int:
           f"mutual E_rxn (hull energies) = {_fmt(r['e_rxn_mutual_ev_per_atom'])} eV/atom")
     print(f"{1 - r['x_m']:.4g} {r['electrolyte']} + {r['x_m']:.4g} {r['coating_formula']} "
           f"-> {_phases(r['sei_products'])}")
-    header = (f"{'V':>5} {'ion_rel':>8} {'dG eV':>9} {'eps_metal':>9} {'eps_res':>9} "
+    header = (f"{'V':>5} {'ion_rel':>8} {'dG eV':>9} {'eps_metal':>9} {'eps_res':>9} {'eps_rel':>9} "
               f"{'Kcrit GPa':>10} {'Kcrit_sc':>9}  products")
     print(header)
     for r in rows:
         print(
             f"{r['voltage_v']:5.2f} {_fmt(r['ion_released_per_atom']):>8} {_fmt(r['dg_ev_per_atom']):>9} "
-            f"{_fmt(r['eps_ion_metal']):>9} {_fmt(r['eps_reservoir']):>9} {_fmt(r['kcrit_gpa'], 2):>10} "
+            f"{_fmt(r['eps_ion_metal']):>9} {_fmt(r['eps_reservoir']):>9} {_fmt(r['eps_released_metal']):>9} "
+            f"{_fmt(r['kcrit_gpa'], 2):>10} "
             f"{_fmt(r['kcrit_sc_gpa'], 2):>9}  {_phases(r['products'])}"
         )
     return 0
@@ -143,7 +145,7 @@ def _interface_args(p):
     p.add_argument("coating", help="formula or entry_id, e.g. LiNbO3, or any composition at its hull energy as "
                    "hull:<formula>, e.g. hull:Li0.364P0.110S0.388I0.138")
     p.add_argument("--voltage", type=float, nargs="+", default=[2.0, 3.0, 4.0], help="V vs. the ion metal")
-    p.add_argument("--convention", default="ion_metal", choices=["ion_metal", "reservoir"])
+    p.add_argument("--convention", default="ion_metal", choices=STRAIN_CONVENTIONS)
     _add_data_args(p)
 
 
@@ -184,7 +186,7 @@ def run_window(args) -> int:
 def _window_args(p):
     p.add_argument("phase", help="formula or entry_id, e.g. Li10GeP2S12, or any composition as hull:<formula>")
     p.add_argument("--keff", type=float, default=None, help="effective modulus (GPa) for the constrained window")
-    p.add_argument("--convention", default="ion_metal", choices=["ion_metal", "reservoir"])
+    p.add_argument("--convention", default="ion_metal", choices=STRAIN_CONVENTIONS)
     _add_data_args(p)
 
 

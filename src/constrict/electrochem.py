@@ -37,6 +37,13 @@ MU_BOUND_EV = 1e4
 class GPSystem:
     """Grand-potential LP of one chemical system and working ion.
 
+    The LP's columns are the candidate phases and, for the
+    ``released_metal`` convention, two auxiliary columns ``r, s >= 0`` with
+    the extra row ``x_ion @ n + r - s = c_ion(R)``: at any cost ``K v_metal``
+    on ``r`` (K >= 0) the optimum has ``r = max(released, 0)``, so the
+    piecewise-linear volume ``V_P + max(released, 0) v_metal`` stays linear
+    in the LP (docs/science.md section 2).
+
     Attributes
     ----------
     rows : ndarray of int, shape (n_phases,)
@@ -49,6 +56,11 @@ class GPSystem:
         Volume per atom (Å³/atom); may hold NaN (checked where used).
     other : list of int
         Element columns balanced by the LP (all but the ion).
+    a_eq : ndarray of shape (n_rows, n_phases + n_aux)
+        The LP's equality constraints (element balance, then the ion row
+        when ``n_aux`` is 2).
+    n_aux : int
+        Auxiliary columns after the phases: 0, or 2 (``r``, ``s``).
     lp : DenseLP
     """
 
@@ -57,32 +69,47 @@ class GPSystem:
     energy: np.ndarray
     volume: np.ndarray
     other: list
+    a_eq: np.ndarray
+    n_aux: int
     lp: DenseLP
     _weights: dict = field(default_factory=dict, repr=False, compare=False)
 
     def weights(self, system: OpenSystem) -> VolumeWeights:
-        """The effective volumes of the candidates under ``system``'s convention (cached)."""
+        """The effective volumes of the LP's columns under ``system``'s convention (cached)."""
         key = (system.convention, system.v_metal_a3)
         if key not in self._weights:
             self._weights[key] = VolumeWeights.of(effective_volumes(self, system))
         return self._weights[key]
 
+    def cost(self, phi: np.ndarray) -> np.ndarray:
+        """LP costs of shape (n_phases + n_aux,): ``phi`` of the phases, 0 for the auxiliary columns."""
+        return np.concatenate([phi, np.zeros(self.n_aux)]) if self.n_aux else phi
+
+    def rhs(self, system: OpenSystem, comp: np.ndarray) -> np.ndarray:
+        """Right-hand side for reactant atom fractions ``comp`` (shape (n_elements,))."""
+        b = comp[self.other]
+        return np.concatenate([b, [comp[system.ion_col]]]) if self.n_aux else b
+
+    def phases(self, x: np.ndarray) -> np.ndarray:
+        """The phase amounts (shape (n_phases,)) of an LP solution ``x``."""
+        return x[: len(self.rows)]
+
 
 @dataclass(frozen=True)
 class VolumeWeights:
-    """Effective volumes of the candidates of a :class:`GPSystem`, as its LPs use them.
+    """Effective volumes of the LP columns of a :class:`GPSystem`, as its LPs use them.
 
     Attributes
     ----------
-    w : ndarray of shape (n_phases,)
+    w : ndarray of shape (n_columns,)
         Effective volume per atom (Å³/atom, :func:`effective_volumes`), 0
         where a phase has no volume.
-    tie_break : ndarray of shape (n_phases,)
+    tie_break : ndarray of shape (n_columns,)
         ``DENSE_TIE_BREAK * w``: the cost that picks the densest tied products.
     all_known : bool
         Every phase has a volume.
-    lower, upper_known, upper_all : ndarray of shape (n_phases,)
-        Column bounds: 0; +inf for phases with a volume and 0 for the
+    lower, upper_known, upper_all : ndarray of shape (n_columns,)
+        Column bounds: 0; +inf for columns with a volume and 0 for the
         others; +inf.
     """
 
@@ -105,33 +132,69 @@ class VolumeWeights:
 
 
 def gp_system(system: OpenSystem, *, everything: bool = False) -> GPSystem:
-    """Cached grand-potential LP over the stable (or all) entries of an open system."""
+    """Cached grand-potential LP over the stable (or all) entries of an open system.
+
+    The ``released_metal`` convention gets its own LP with the auxiliary
+    columns of :class:`GPSystem`; the other two share one.
+    """
     entry_set, cols, ion_col = system.entry_set, system.cols, system.ion_col
     cache = entry_set.system_cache("gp_all" if everything else "gp_stable")
-    key = (cols, ion_col)
+    n_aux = 2 if system.convention == "released_metal" else 0
+    key = (cols, ion_col) if not n_aux else (cols, ion_col, n_aux)
     if key not in cache:
         rows = entry_set.entries_in(cols) if everything else entry_set.stable_in(cols)
         other = [c for c in cols if c != ion_col]
         comp = entry_set.comp
         rows = rows[comp[rows, ion_col] < 1.0 - 1e-12]
+        x_ion = comp[rows, ion_col].copy()
         a_eq = comp[np.ix_(rows, other)].T
+        if n_aux:
+            a_eq = np.block([[a_eq, np.zeros((len(other), 2))], [x_ion[None, :], np.array([[1.0, -1.0]])]])
         energy = entry_set.energy_per_atom_ev[rows]
+        cost = np.concatenate([energy, np.zeros(n_aux)])
         cache[key] = GPSystem(
-            rows, comp[rows, ion_col].copy(), energy, entry_set.volume_per_atom_a3[rows], other,
-            DenseLP(a_eq, np.zeros(len(other)), energy),
+            rows, x_ion, energy, entry_set.volume_per_atom_a3[rows], other, a_eq, n_aux,
+            DenseLP(a_eq, np.zeros(a_eq.shape[0]), cost),
         )
     return cache[key]
 
 
 def effective_volumes(gp: GPSystem, system: OpenSystem) -> np.ndarray:
-    """Per-atom volume that each candidate adds to V_P' (Å³/atom), shape (n_phases,).
+    """Volume that each LP column adds to V_P' (Å³ per atom), shape (n_phases + n_aux,).
 
     ion_metal: ``v_i - x_ion_i * v_metal`` (plus the constant
-    ``N_ion(R) * v_metal`` per reactant); reservoir: ``v_i``.
+    ``N_ion(R) * v_metal`` per reactant); reservoir: ``v_i``;
+    released_metal: ``v_i``, and ``v_metal`` on the auxiliary column ``r``
+    (the ion released), 0 on ``s`` (the ion taken up).
     """
     if system.convention == "ion_metal":
         return gp.volume - gp.x_ion * system.v_metal_a3
+    if gp.n_aux:
+        return np.concatenate([gp.volume, [system.v_metal_a3, 0.0]])
     return gp.volume
+
+
+def product_volume_a3(v_p_a3, released, v_metal_a3, convention: str):
+    """V_P' (Å³ per atom of R) of solid products ``v_p_a3`` that released ``released`` ion atoms.
+
+    Works elementwise on arrays (the reproduction study recomputes every
+    convention from the screen's columns).
+
+    Parameters
+    ----------
+    v_p_a3 : float or ndarray
+        Volume of the solid products alone, V_P (Å³ per atom of R).
+    released : float or ndarray
+        Ion atoms released per atom of R (negative: taken up).
+    v_metal_a3 : float or ndarray
+        Volume per atom of the ion metal (Å³/atom).
+    convention : {"ion_metal", "reservoir", "released_metal"}
+    """
+    if convention == "ion_metal":
+        return v_p_a3 + released * v_metal_a3
+    if convention == "released_metal":
+        return v_p_a3 + np.maximum(released, 0.0) * v_metal_a3
+    return v_p_a3 + 0.0 * released
 
 
 @dataclass(frozen=True)
@@ -183,9 +246,9 @@ class Decomposition:
     v_r_a3_per_atom : float
         V_R (Å³ per atom of R).
     v_p_a3_per_atom : float
-        Volume of the solid products alone (Å³ per atom of R).
-    eps_ion_metal, eps_reservoir : float
-        Reaction strain under each convention.
+        Volume of the solid products alone, V_P (Å³ per atom of R).
+    v_metal_a3_per_atom : float
+        Volume per atom of the ion metal (Å³/atom), the v_metal of V_P'.
     """
 
     voltage_v: float
@@ -194,12 +257,31 @@ class Decomposition:
     dg_ev_per_atom: float
     v_r_a3_per_atom: float
     v_p_a3_per_atom: float
-    eps_ion_metal: float
-    eps_reservoir: float
+    v_metal_a3_per_atom: float
 
     def eps(self, convention: str) -> float:
-        """Strain under a convention."""
-        return self.eps_ion_metal if convention == "ion_metal" else self.eps_reservoir
+        """Reaction strain ``(V_P' - V_R) / V_R`` under a convention (:func:`product_volume_a3`)."""
+        if self.dg_ev_per_atom == 0.0:
+            return 0.0
+        v_p = product_volume_a3(
+            self.v_p_a3_per_atom, self.ion_released_per_atom, self.v_metal_a3_per_atom, convention
+        )
+        return float((v_p - self.v_r_a3_per_atom) / self.v_r_a3_per_atom)
+
+    @property
+    def eps_ion_metal(self) -> float:
+        """Strain under ``ion_metal``."""
+        return self.eps("ion_metal")
+
+    @property
+    def eps_reservoir(self) -> float:
+        """Strain under ``reservoir``."""
+        return self.eps("reservoir")
+
+    @property
+    def eps_released_metal(self) -> float:
+        """Strain under ``released_metal``."""
+        return self.eps("released_metal")
 
 
 def decompose_at(system: OpenSystem, reactant: GroundState, voltage_v: float) -> Decomposition:
@@ -220,15 +302,16 @@ def decompose_at(system: OpenSystem, reactant: GroundState, voltage_v: float) ->
     c_ion = reactant.comp[system.ion_col]
     phi_r = reactant.energy_per_atom_ev + voltage_v * c_ion
     phi = gp.energy + voltage_v * gp.x_ion
-    gp.lp.set_cost_and_rhs(phi + gp.weights(system).tie_break, reactant.comp[gp.other])
+    gp.lp.set_cost_and_rhs(gp.cost(phi) + gp.weights(system).tie_break, gp.rhs(system, reactant.comp))
     sol = gp.lp.solve()
     if sol is None:
         raise RuntimeError(f"grand-potential LP failed in {entry_set.chemical_system(cols)}")
-    n = sol[0]
+    n = gp.phases(sol[0])
     dg = float(phi @ n) - phi_r
     v_r = reactant.volume_a3
+    v_metal = system.v_metal_a3
     if dg >= -DG_TOL_EV:
-        return Decomposition(voltage_v, dict(reactant.phases), 0.0, 0.0, v_r, v_r, 0.0, 0.0)
+        return Decomposition(voltage_v, dict(reactant.phases), 0.0, 0.0, v_r, v_r, v_metal)
     keep = n > 1e-10
     rows, amounts = gp.rows[keep], n[keep]
     vols = gp.volume[keep]
@@ -244,8 +327,7 @@ def decompose_at(system: OpenSystem, reactant: GroundState, voltage_v: float) ->
         dg,
         v_r,
         v_p,
-        (v_p + released * system.v_metal_a3 - v_r) / v_r,
-        (v_p - v_r) / v_r,
+        v_metal,
     )
 
 

@@ -180,7 +180,7 @@ def evaluate_interface(
         Voltages vs. the working-ion metal (V, within ``VOLTAGE_RANGE_V``).
     working_ion : str
         Open element, e.g. "Li" or "Na".
-    convention : {"ion_metal", "reservoir"}
+    convention : {"ion_metal", "reservoir", "released_metal"}
         Volume convention of the exchanged ion for ``kcrit_gpa``.
 
     Returns
@@ -218,8 +218,9 @@ def evaluate_interface(
     nan = float("nan")
     if not rxn.reacts:
         per_v = dict.fromkeys(
-            ("ion_released_per_atom", "dg_ev_per_atom", "v_r_a3_per_atom", "eps_ion_metal",
-             "eps_reservoir", "kcrit_gpa", "kcrit_sc_gpa"), nan,
+            ("ion_released_per_atom", "dg_ev_per_atom", "v_r_a3_per_atom", "v_p_a3_per_atom",
+             "v_metal_a3_per_atom", "eps_ion_metal", "eps_reservoir", "eps_released_metal", "kcrit_gpa",
+             "kcrit_sc_gpa"), nan,
         )
         return [{**base, "voltage_v": v, "products": "{}", **per_v, "status": "ok", "error": ""} for v in volts]
     reactant = ground_state(entry_set, rxn.sei_comp, rxn.sei_phases, rxn.sei_energy_per_atom_ev)
@@ -235,8 +236,11 @@ def evaluate_interface(
                 "ion_released_per_atom": dec.ion_released_per_atom,
                 "dg_ev_per_atom": dec.dg_ev_per_atom,
                 "v_r_a3_per_atom": dec.v_r_a3_per_atom,
+                "v_p_a3_per_atom": dec.v_p_a3_per_atom,
+                "v_metal_a3_per_atom": dec.v_metal_a3_per_atom,
                 "eps_ion_metal": dec.eps_ion_metal,
                 "eps_reservoir": dec.eps_reservoir,
+                "eps_released_metal": dec.eps_released_metal,
                 "kcrit_gpa": at.kcrit_gpa,
                 "kcrit_sc_gpa": at.kcrit_sc_gpa,
                 "status": "ok",

@@ -82,10 +82,10 @@ class PressuredProducts:
         self.weights = self.gp.weights(system)
         c_ion = reactant.comp[system.ion_col]
         self.const_v = c_ion * system.v_metal_a3 if system.convention == "ion_metal" else 0.0
-        self.phi = self.gp.energy + voltage_v * self.gp.x_ion
+        self.phi = self.gp.cost(self.gp.energy + voltage_v * self.gp.x_ion)
         self.phi_r = reactant.energy_per_atom_ev + voltage_v * c_ion
         self.v_r = reactant.volume_a3
-        self.rhs = reactant.comp[self.gp.other]
+        self.rhs = self.gp.rhs(system, reactant.comp)
         self._bounded = not self.weights.all_known
 
     def __enter__(self) -> PressuredProducts:
@@ -98,7 +98,7 @@ class PressuredProducts:
             self.gp.lp.set_col_bounds(self.weights.lower, self.weights.upper_all)
 
     def solve(self, k_ev_per_a3: float) -> tuple[np.ndarray, float, float]:
-        """Optimal products at K (eV/Å³): amounts n (shape (n_phases,)), Phi_P and V_P' - V_R (per atom of R).
+        """Optimal LP columns at K (eV/Å³): x (shape (n_phases + n_aux,)), Phi_P and V_P' - V_R (per atom of R).
 
         Among tied optima the denser products win (the larger next K step).
         """
@@ -110,7 +110,8 @@ class PressuredProducts:
         return n, float(self.phi @ n), float(self.weights.w @ n) + self.const_v - self.v_r
 
     def products(self, n: np.ndarray) -> dict[int, float]:
-        """Entry row -> atoms per atom of R of the products with amounts ``n``."""
+        """Entry row -> atoms per atom of R of the products of the LP columns ``n``."""
+        n = self.gp.phases(n)
         keep = n > 1e-10
         return {int(r): float(a) for r, a in zip(self.gp.rows[keep], n[keep], strict=True)}
 

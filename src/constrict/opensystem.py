@@ -12,22 +12,33 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal
 
 import numpy as np
 
+from constrict import STRAIN_CONVENTIONS
 from constrict.errors import (
     ConfigError,
+    IonOnlyError,
     MissingElementError,
     MissingVolumeError,
     UnknownFormulaError,
 )
 from constrict.hull import EntrySet
 
-Convention = Literal["ion_metal", "reservoir"]
-"""Which volume the exchanged working ion counts in V_P' (docs/science.md section 2)."""
+Convention = Literal["ion_metal", "reservoir", "released_metal"]
+"""Which volume the exchanged working ion counts in V_P' (docs/science.md section 2).
 
-CONVENTIONS: tuple[str, ...] = get_args(Convention)
+- ``ion_metal``: an ion released counts as its metal, an ion taken up is
+  debited its metal's volume (V_P' = V_P + released * v_metal);
+- ``reservoir``: the ion's volume is never counted (V_P' = V_P);
+- ``released_metal``: the written reaction's products against R alone: an
+  ion released counts as its metal, an ion taken up only adds its atoms to
+  the products (V_P' = V_P + max(released, 0) * v_metal).
+"""
+
+CONVENTIONS: tuple[str, ...] = STRAIN_CONVENTIONS
+"""The values of :data:`Convention` (tests check that the two agree)."""
 
 VOLTAGE_RANGE_V = (0.0, 10.0)
 """Accepted voltages vs. the ion metal (V): every battery electrode lies inside."""
@@ -51,7 +62,7 @@ class OpenSystem:
         Column of the ion in ``entry_set.comp``.
     v_metal_a3 : float
         Volume per atom of the ion metal's ground state (Å³/atom).
-    convention : {"ion_metal", "reservoir"}
+    convention : {"ion_metal", "reservoir", "released_metal"}
         Volume convention of the exchanged ion for the reaction strain.
     """
 
@@ -131,7 +142,7 @@ def open_system(
         element symbols.
     ion : str
         Working ion, e.g. ``"Li"`` or ``"Na"``.
-    convention : {"ion_metal", "reservoir"}
+    convention : {"ion_metal", "reservoir", "released_metal"}
         Reaction-strain convention (checked here, once).
 
     Returns
@@ -145,6 +156,9 @@ def open_system(
     MissingElementError, MissingVolumeError
         No ion metal entry, an element outside the data, or an ion metal
         without a volume.
+    IonOnlyError
+        The system holds no element but the ion (e.g. Li metal open to Li):
+        its grand potential is the reservoir's, nothing can decompose.
     """
     convention = check_convention(convention)
     ion_col = entry_set.element_columns([ion])[0]
@@ -153,6 +167,11 @@ def open_system(
     else:
         items = list(elements)
         cols = set(entry_set.element_columns(items)) if items and isinstance(items[0], str) else set(map(int, items))
+    if not cols - {ion_col}:
+        raise IonOnlyError(
+            f"the chemical system {ion} holds only the working ion {ion}: open to {ion} it is the reservoir itself, "
+            f"with no window or decomposition; give a phase with another element, or another --ion"
+        )
     return OpenSystem(
         entry_set=entry_set,
         cols=tuple(sorted(cols | {ion_col})),

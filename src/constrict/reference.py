@@ -454,7 +454,7 @@ def column_problems(
     return problems
 
 
-PLACEHOLDERS = {"shard": r"\d{4,}", "voltage": r"\d+(?:\.\d+)?", "convention": "ion_metal|reservoir",
+PLACEHOLDERS = {"shard": r"\d{4,}", "voltage": r"\d+(?:\.\d+)?", "convention": "ion_metal|reservoir|released_metal",
                 "rule": r"[a-z0-9_]+(?:/[^/]+)?"}
 """What each ``{part}`` of a documented path stands for."""
 

@@ -70,9 +70,9 @@ def neutral_products(problem: PressuredProducts) -> tuple[dict, float, float]:
         Entry row -> atoms per atom of R; Phi_P - Phi_R (eV); V_P' - V_R (Å³).
     """
     gp, weights = problem.gp, problem.weights
-    comp = problem.system.entry_set.comp[np.ix_(gp.rows, gp.other)].T
-    a_eq = np.zeros((len(gp.other) + 1, len(gp.rows) + 1))
-    a_eq[:-1, :-1] = comp
+    n_rows, n_cols = gp.a_eq.shape
+    a_eq = np.zeros((n_rows + 1, n_cols + 1))
+    a_eq[:-1, :-1] = gp.a_eq
     a_eq[-1, :-1] = weights.w
     a_eq[-1, -1] = 1.0  # slack: V_R - V_P' >= 0
     b_eq = np.concatenate([problem.rhs, [problem.v_r - problem.const_v]])
@@ -107,7 +107,7 @@ def kcrit_sc_example(
     voltage_v : float
         V vs. the working-ion metal.
     working_ion : str
-    convention : {"ion_metal", "reservoir"}
+    convention : {"ion_metal", "reservoir", "released_metal"}
     k_max_gpa : float
         Right end of the envelope's K grid (GPa).
     n_k : int

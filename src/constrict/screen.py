@@ -100,7 +100,7 @@ def evaluate_pairs(
         each call works on a fresh copy (no LP state of earlier calls).
     voltages_v : sequence of float
         Voltages vs. the working-ion metal (V).
-    convention : {"ion_metal", "reservoir"}
+    convention : {"ion_metal", "reservoir", "released_metal"}
         Reaction-strain convention.
 
     Returns
@@ -172,7 +172,7 @@ def screen_pairs(
         Entry-table Parquet that every worker loads once.
     voltages_v : sequence of float
         Voltages vs. the working-ion metal (V).
-    convention : {"ion_metal", "reservoir"}
+    convention : {"ion_metal", "reservoir", "released_metal"}
         Reaction-strain convention.
     threads : int
         Dask worker processes; 1 evaluates the partitions in this process, in plan

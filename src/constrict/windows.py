@@ -42,7 +42,7 @@ def electrolyte_windows(
         skipped).
     keff_gpa : sequence of float
         Effective moduli (GPa, >= 0) of the constrained windows.
-    convention : {"ion_metal", "reservoir"}
+    convention : {"ion_metal", "reservoir", "released_metal"}
         Reaction-strain convention of the constrained windows.
 
     Returns

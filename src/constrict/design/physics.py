@@ -43,7 +43,7 @@ from constrict.opensystem import Convention, check_convention, check_voltages, o
 INTERFACE_COLUMNS = (
     "reacts", "mutual", "x_m", "e_rxn_ev_per_atom", "sei_composition", "sei_products", "products",
     "ion_released_per_atom", "dg_ev_per_atom", "v_r_a3_per_atom", "eps_ion_metal", "eps_reservoir",
-    "kcrit_gpa", "kcrit_sc_gpa",
+    "eps_released_metal", "kcrit_gpa", "kcrit_sc_gpa",
 )
 """Columns of an :func:`~constrict.evaluate.evaluate_interface` row kept as ``interface_<name>``."""
 
@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 SELF_COLUMNS = (
     "products", "ion_released_per_atom", "dg_ev_per_atom", "v_r_a3_per_atom", "eps_ion_metal", "eps_reservoir",
-    "kcrit_gpa", "kcrit_sc_gpa",
+    "eps_released_metal", "kcrit_gpa", "kcrit_sc_gpa",
 )
 """Columns of (a), the composition alone, kept as ``self_<name>`` (:func:`verify`)."""
 
@@ -66,7 +66,7 @@ class Target:
         Formula or entry_id of a table entry, e.g. ``"Li10SiP2S12"``.
     working_ion : str
         Open element, e.g. ``"Li"``.
-    convention : {"ion_metal", "reservoir"}
+    convention : {"ion_metal", "reservoir", "released_metal"}
         Reaction-strain convention of every Kcrit.
     """
 
@@ -135,7 +135,7 @@ def verify(entry_set: EntrySet, formula: str, target: Target, voltages_v: Sequen
         at = self_decomposition(entry_set, formula, target, at_interface["voltage_v"])
         dec = at.decomposition
         alone = {"products": _amounts_json(entry_set, dec.products), "kcrit_gpa": at.kcrit_gpa,
-                 "kcrit_sc_gpa": at.kcrit_sc_gpa, **{c: float(getattr(dec, c)) for c in SELF_COLUMNS[1:6]}}
+                 "kcrit_sc_gpa": at.kcrit_sc_gpa, **{c: float(getattr(dec, c)) for c in SELF_COLUMNS[1:7]}}
         row = {"formula": formula, "electrolyte": at_interface["electrolyte"], "voltage_v": at_interface["voltage_v"],
                "convention": target.convention}
         row.update({f"interface_{c}": at_interface[c] for c in INTERFACE_COLUMNS})

@@ -381,7 +381,7 @@ def write_coatings_alone(
 
 def _side(interfaces: pd.DataFrame, prefix: str, convention: str) -> pd.DataFrame:
     """Interface rows renamed with a side prefix; ``strain`` is the strain under the convention."""
-    strain = interfaces["eps_ion_metal"] if convention == "ion_metal" else interfaces["eps_reservoir"]
+    strain = interfaces[f"eps_{convention}"]
     side = interfaces.assign(strain=strain)[["electrolyte", "coating_id", "voltage_v", "status", "error",
                                              *_SIDE_COLUMNS]]
     return side.rename(columns={c: f"{prefix}_{c}" for c in ["status", "error", *_SIDE_COLUMNS]})

@@ -46,7 +46,7 @@ def coating_alone(
         Voltages vs. the working-ion metal (V).
     working_ion : str
         Open element, e.g. ``"Li"``.
-    convention : {"ion_metal", "reservoir"}
+    convention : {"ion_metal", "reservoir", "released_metal"}
         Reaction-strain convention of ``kcrit_gpa``.
 
     Returns
@@ -56,8 +56,8 @@ def coating_alone(
         convention, window_low_v, window_high_v (V; inf = no limit),
         voltage_v, products (JSON, atoms per atom of R),
         ion_released_per_atom, dg_ev_per_atom (eV per atom of R),
-        v_r_a3_per_atom (Å³), eps_ion_metal, eps_reservoir, kcrit_gpa and
-        kcrit_sc_gpa (GPa; 0 = stable at V), status ("ok") and error ("").
+        v_r_a3_per_atom, v_p_a3_per_atom, v_metal_a3_per_atom (Å³), eps_ion_metal,
+        eps_reservoir, eps_released_metal, kcrit_gpa and kcrit_sc_gpa (GPa; 0 = stable at V), status ("ok") and error ("").
     """
     convention = check_convention(convention)
     volts = check_voltages(voltages_v)
@@ -74,8 +74,10 @@ def coating_alone(
             "convention": convention, "window_low_v": low_v, "window_high_v": high_v, "voltage_v": v,
             "products": _amounts_json(entry_set, dec.products),
             "ion_released_per_atom": float(dec.ion_released_per_atom), "dg_ev_per_atom": float(dec.dg_ev_per_atom),
-            "v_r_a3_per_atom": float(dec.v_r_a3_per_atom), "eps_ion_metal": float(dec.eps_ion_metal),
-            "eps_reservoir": float(dec.eps_reservoir), "kcrit_gpa": at.kcrit_gpa, "kcrit_sc_gpa": at.kcrit_sc_gpa,
+            "v_r_a3_per_atom": float(dec.v_r_a3_per_atom), "v_p_a3_per_atom": float(dec.v_p_a3_per_atom),
+            "v_metal_a3_per_atom": float(dec.v_metal_a3_per_atom), "eps_ion_metal": float(dec.eps_ion_metal),
+            "eps_reservoir": float(dec.eps_reservoir), "eps_released_metal": float(dec.eps_released_metal),
+            "kcrit_gpa": at.kcrit_gpa, "kcrit_sc_gpa": at.kcrit_sc_gpa,
             "status": "ok", "error": "",
         })
     return rows
@@ -187,7 +189,7 @@ def evaluate_stack(
         Top-of-charge voltage V_c (V vs. the working-ion metal).
     working_ion : str
         Open element (``"Li"`` for Li cathodes).
-    convention : {"ion_metal", "reservoir"}
+    convention : {"ion_metal", "reservoir", "released_metal"}
         Reaction-strain convention of every Kcrit.
 
     Returns
