@@ -95,12 +95,16 @@ def test_sc_at_least_linear_on_real_pairs(snapshot_set):
     assert n_finite > 10
 
 
-def test_lgps_constrained_window_is_wider(snapshot_set):
-    comp = snapshot_set.comp[snapshot_set.find("Li10GeP2S12")]
-    system = open_system(snapshot_set, comp, "Li")
-    lo, hi = window(system, comp)
-    c_lo, c_hi = constrained_window(system, comp, 15.0)
-    assert c_lo <= lo + 1e-9 and c_hi >= hi - 1e-9
+def test_unverified_self_consistent_search_is_refused(lis, monkeypatch):
+    """The Li-S search needs two steps (8.01 -> 21.36 GPa); stopped after one it must not return a value."""
+    import constrict.kcrit as kcrit
+
+    r, system = _li2s(lis)
+    monkeypatch.setattr(kcrit, "MAX_DINKELBACH_STEPS", 1)
+    with pytest.raises(kcrit.DinkelbachError, match="unverified"):
+        kcrit.kcrit_self_consistent_gpa(system, r, 2.0, 0.05 * EV_PER_A3_TO_GPA)
+    at = kcrit_at(system, r, 2.0)
+    assert np.isnan(at.kcrit_sc_gpa) and at.kcrit_gpa == pytest.approx(0.05 * EV_PER_A3_TO_GPA, rel=1e-9)
 
 
 def test_released_metal_by_hand(lis):

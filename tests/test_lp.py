@@ -76,3 +76,10 @@ def test_a_fresh_entry_set_forgets_earlier_solves(snapshot_set, pair):
     again = evaluate_interface(busy.fresh(), *pair, **kwargs)
     assert str(again) == str(first)  # repr of a float round-trips its bits; NaN != NaN in ==
     assert busy.fresh().comp is snapshot_set.comp
+
+
+def test_solution_is_named():
+    sol = DenseLP(np.array([[1.0, 1.0]]), np.array([1.0]), np.array([1.0, 2.0])).solve()
+    assert isinstance(sol, _lp.LPSolution)
+    np.testing.assert_allclose(sol.x, [1.0, 0.0])
+    assert sol.objective == pytest.approx(1.0) and sol.row_duals.shape == (1,)

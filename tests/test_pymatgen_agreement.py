@@ -202,3 +202,20 @@ def test_released_metal_kcrit_matches_pymatgen(frame, entry_set):
             else:
                 assert row["kcrit_gpa"] == ref, (electrolyte, coating, row["voltage_v"])
     assert finite >= 10
+
+
+@pytest.mark.slow
+def test_constrained_window_edges_match_pymatgen(frame, entry_set):
+    """LGPS at 15 GPa (released_metal): pymatgen's Kcrit is <= Keff on a grid inside the
+    constrained window and > Keff just outside each edge that is not a scan limit."""
+    from constrict.kcrit import constrained_window
+
+    keff, step = 15.0, 0.02
+    comp = entry_set.comp[entry_set.find("Li10GeP2S12")]
+    lo, hi = constrained_window(open_system(entry_set, comp, "Li", "released_metal"), comp, keff)
+    fractions = Composition("Li10GeP2S12").fractional_composition.as_dict()
+    assert 0.3 < lo < 0.7 and 3.0 < hi < 4.5, (lo, hi)
+    for v in np.linspace(lo + 1e-3, hi - 1e-3, 25):
+        assert released_metal_kcrit_by_hand(frame, fractions, v) <= keff + 1e-6, v
+    for v in (lo - step, hi + step):
+        assert released_metal_kcrit_by_hand(frame, fractions, v) > keff, v

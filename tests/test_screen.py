@@ -206,6 +206,27 @@ def test_bad_pair_gives_error_rows_not_a_failed_shard(plan, entries_path):
     assert (got.loc[got["coating_id"] != "mp_offline:NoSuchCoating", "status"] == "ok").all()
 
 
+def test_code_bug_fails_the_shard_not_an_error_row(plan, entries_path, monkeypatch):
+    """Only the physics' refusals (ConstrictError) become error rows; a bug propagates."""
+
+    def broken(*args, **kwargs):
+        raise TypeError("a bug, not a physics refusal")
+
+    monkeypatch.setattr(screen, "evaluate_interface", broken)
+    with pytest.raises(TypeError, match="a bug"):
+        screen.screen_pairs(plan.head(2), entries_path, voltages_v=VOLTAGES_V, threads=1)
+
+
+def test_shard_of_only_errors_fails(plan, entries_path, tmp_path):
+    shard = planning.shard_ids(plan)[0]
+    broken = plan.copy()
+    broken.loc[broken["shard"] == shard, "coating_id"] = "mp_offline:NoSuchCoating"
+    out = tmp_path / "o.parquet"
+    with pytest.raises(ConstrictError, match="all .* interfaces failed"):
+        screen.screen_shard(_plan_file(broken, tmp_path), shard, entries_path, out, voltages_v=VOLTAGES_V)
+    assert not out.exists()
+
+
 def test_dask_cluster_equals_synchronous(plan, entries_path):
     pairs = plan.head(10)
     one = screen.screen_pairs(pairs, entries_path, voltages_v=VOLTAGES_V, threads=1)

@@ -18,12 +18,16 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NamedTuple
 
 import highspy
 import numpy as np
 
 FEAS_TOL = 1e-10
 """Primal and dual feasibility tolerance given to HiGHS."""
+
+AMOUNT_TOL = 1e-10
+"""An LP amount at or below this (atoms per atom of the reactant) is read as absent, well above FEAS_TOL noise."""
 
 SPARE_SOLVERS = 2048
 """At most this many idle ``Highs`` objects are kept for reuse per process."""
@@ -93,6 +97,24 @@ def _colwise(a_eq: np.ndarray) -> highspy.HighsLp:
     matrix.num_col_ = n_cols
     matrix.num_row_ = n_rows
     return lp
+
+
+class LPSolution(NamedTuple):
+    """An optimal solution of a :class:`DenseLP`.
+
+    Attributes
+    ----------
+    x : ndarray of shape (n_cols,)
+        Column values.
+    objective : float
+        ``cost @ x``.
+    row_duals : ndarray of shape (n_rows,)
+        Dual values of the equality rows.
+    """
+
+    x: np.ndarray
+    objective: float
+    row_duals: np.ndarray
 
 
 class DenseLP:
@@ -176,8 +198,8 @@ class DenseLP:
             self.n_cols, self._cols, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
         )
 
-    def solve(self) -> tuple[np.ndarray, float, np.ndarray] | None:
-        """Solve; return ``(x, objective, row_duals)`` or ``None`` if not optimal."""
+    def solve(self) -> LPSolution | None:
+        """Solve; the optimal :class:`LPSolution`, or ``None`` if not optimal."""
         h = self._h
         h.run()
         if h.getModelStatus() != _OPTIMAL:
@@ -195,4 +217,4 @@ class DenseLP:
                     return None
         sol = h.getSolution()
         x = np.fromiter(sol.col_value, dtype=float, count=self.n_cols)
-        return x, h.getObjectiveValue(), np.fromiter(sol.row_dual, dtype=float, count=self.n_rows)
+        return LPSolution(x, h.getObjectiveValue(), np.fromiter(sol.row_dual, dtype=float, count=self.n_rows))

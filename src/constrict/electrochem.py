@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from constrict._lp import DenseLP
-from constrict.errors import MissingVolumeError
+from constrict._lp import AMOUNT_TOL, DenseLP
+from constrict.errors import MissingVolumeError, SolverError
 from constrict.hull import EntrySet
 from constrict.opensystem import OpenSystem
 
@@ -29,6 +29,9 @@ DG_TOL_EV = 1e-8
 DENSE_TIE_BREAK = 1e-10
 """eV/Å³ added per unit of effective volume to pick, among tied products,
 the densest set (the p -> 0+ limit of the constrained ensemble)."""
+
+ION_ONLY_TOL = 1e-12
+"""A phase whose ion fraction is within this of 1 is the ion itself (the reservoir), not a candidate product."""
 
 MU_BOUND_EV = 1e4
 """Bound on chemical potentials in the window LP; reaching it means no limit."""
@@ -145,7 +148,7 @@ def gp_system(system: OpenSystem, *, everything: bool = False) -> GPSystem:
         rows = entry_set.entries_in(cols) if everything else entry_set.stable_in(cols)
         other = [c for c in cols if c != ion_col]
         comp = entry_set.comp
-        rows = rows[comp[rows, ion_col] < 1.0 - 1e-12]
+        rows = rows[comp[rows, ion_col] < 1.0 - ION_ONLY_TOL]
         x_ion = comp[rows, ion_col].copy()
         a_eq = comp[np.ix_(rows, other)].T
         if n_aux:
@@ -305,14 +308,14 @@ def decompose_at(system: OpenSystem, reactant: GroundState, voltage_v: float) ->
     gp.lp.set_cost_and_rhs(gp.cost(phi) + gp.weights(system).tie_break, gp.rhs(system, reactant.comp))
     sol = gp.lp.solve()
     if sol is None:
-        raise RuntimeError(f"grand-potential LP failed in {entry_set.chemical_system(cols)}")
-    n = gp.phases(sol[0])
+        raise SolverError(f"grand-potential LP failed in {entry_set.chemical_system(cols)}")
+    n = gp.phases(sol.x)
     dg = float(phi @ n) - phi_r
     v_r = reactant.volume_a3
     v_metal = system.v_metal_a3
     if dg >= -DG_TOL_EV:
         return Decomposition(voltage_v, dict(reactant.phases), 0.0, 0.0, v_r, v_r, v_metal)
-    keep = n > 1e-10
+    keep = n > AMOUNT_TOL
     rows, amounts = gp.rows[keep], n[keep]
     vols = gp.volume[keep]
     if not np.all(np.isfinite(vols)):
@@ -370,8 +373,8 @@ def window(system: OpenSystem, comp: np.ndarray) -> tuple[float, float]:
         lp = DenseLP(a_eq, b_eq, cost, lower=lower, upper=upper)
         sol = lp.solve()
         if sol is None:
-            raise RuntimeError(f"window LP failed for {entry_set.chemical_system(cols)}")
-        mu.append(sol[0][j])
+            raise SolverError(f"window LP failed for {entry_set.chemical_system(cols)}")
+        mu.append(sol.x[j])
     mu_min, mu_max = mu
     v_low = -mu_max
     v_high = np.inf if mu_min <= -MU_BOUND_EV + 1 else -mu_min

@@ -17,6 +17,14 @@ class MissingVolumeError(ConstrictError):
     """A phase has no volume per atom, so no reaction strain can be computed."""
 
 
+class IonOnlyError(ConstrictError):
+    """A reactant or chemical system holds nothing but the working ion, so opening it to that ion leaves nothing."""
+
+
+class SolverError(ConstrictError):
+    """A linear programme of the physics ended without an optimum (reported for the one reactant or pair)."""
+
+
 class SchemaError(ConstrictError):
     """A table or file does not follow the documented schema."""
 

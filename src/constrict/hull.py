@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from constrict._lp import DenseLP
+from constrict._lp import AMOUNT_TOL, DenseLP
 from constrict.errors import MissingElementError, SchemaError, UnknownFormulaError
 
 if TYPE_CHECKING:
@@ -491,8 +491,8 @@ class EntrySet:
             raise UnknownFormulaError(
                 f"no hull in {self.chemical_system(cols)}: the data lack phases spanning it"
             )
-        n, energy, _ = sol
-        keep = n > 1e-10
+        n, energy = sol.x, sol.objective
+        keep = n > AMOUNT_TOL
         return energy, {int(r): float(a) for r, a in zip(rows[keep], n[keep], strict=True)}
 
     def _hull_lp(self, cols) -> tuple[DenseLP, np.ndarray]:
@@ -610,7 +610,7 @@ def _e_above_hull(comp: np.ndarray, energy: np.ndarray, groups: dict) -> np.ndar
             sol = lp.solve()
             if sol is None:  # cannot happen: the entry itself is feasible
                 raise RuntimeError(f"hull LP failed for entry row {row}")
-            e_above[row] = max(energy[row] - sol[1], 0.0)
+            e_above[row] = max(energy[row] - sol.objective, 0.0)
         stable[own] = e_above[own] <= STABLE_TOL_EV
     return e_above
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from constrict._lp import DenseLP
+from constrict._lp import AMOUNT_TOL, DenseLP
+from constrict.errors import SolverError
 from constrict.hull import EntrySet
 
 REACT_TOL_EV = 1e-8
@@ -110,15 +111,15 @@ def _minimum(entry_set, cols, comp_a, comp_b, e_a, e_b, *, phases=True):
     lp.set_cost_and_rhs(cost, comp_a[sel])
     sol = lp.solve()
     if sol is None:
-        raise RuntimeError(f"interface LP failed in {entry_set.chemical_system(cols)}")
-    v = sol[0]
+        raise SolverError(f"interface LP failed in {entry_set.chemical_system(cols)}")
+    v = sol.x
     x = float(min(max(v[0], 0.0), 1.0))
     n = v[1:]
     e_hull = float(energy @ n)
     e_rxn = e_hull - ((1 - x) * e_a + x * e_b)
     if not phases:
         return x, e_rxn, e_hull, None
-    keep = n > 1e-10
+    keep = n > AMOUNT_TOL
     return x, e_rxn, e_hull, {int(r): float(a) for r, a in zip(rows[keep], n[keep], strict=True)}
 
 

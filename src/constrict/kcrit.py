@@ -11,11 +11,13 @@ chemical system (dense metastable phases may win under pressure).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
 from constrict import EV_PER_A3_TO_GPA
+from constrict._lp import AMOUNT_TOL
 from constrict.electrochem import (
     DG_TOL_EV,
     Decomposition,
@@ -25,11 +27,22 @@ from constrict.electrochem import (
     ground_state,
     window,
 )
+from constrict.errors import ConstrictError, SolverError
 from constrict.opensystem import OpenSystem
 
+log = logging.getLogger(__name__)
+
 MAX_DINKELBACH_STEPS = 100
+"""Upper bound on Dinkelbach steps. Each step raises K to the next breakpoint of the
+concave, piecewise-linear envelope, so real searches end in a few steps (at most a
+handful on the default screen); reaching the bound or a step that does not raise K
+(numerical stall) means the result is not verified, and :class:`DinkelbachError` says so."""
 SLOPE_TOL_A3 = 1e-12
 """A volume change V_P' - V_R <= this (Å³ per atom) counts as no expansion."""
+
+
+class DinkelbachError(ConstrictError):
+    """The self-consistent search ended without a verified Kcrit_sc (step limit or numerical stall)."""
 
 
 def kcrit_linear_gpa(dg_ev_per_atom: float, eps: float, v_r_a3_per_atom: float) -> float:
@@ -105,14 +118,14 @@ class PressuredProducts:
         self.gp.lp.set_cost_and_rhs(self.phi + k_ev_per_a3 * self.weights.w + self.weights.tie_break, self.rhs)
         sol = self.gp.lp.solve()
         if sol is None:
-            raise RuntimeError(f"Kcrit_sc LP failed in {self.system.chemical_system}")
-        n = sol[0]
+            raise SolverError(f"Kcrit_sc LP failed in {self.system.chemical_system}")
+        n = sol.x
         return n, float(self.phi @ n), float(self.weights.w @ n) + self.const_v - self.v_r
 
     def products(self, n: np.ndarray) -> dict[int, float]:
         """Entry row -> atoms per atom of R of the products of the LP columns ``n``."""
         n = self.gp.phases(n)
-        keep = n > 1e-10
+        keep = n > AMOUNT_TOL
         return {int(r): float(a) for r, a in zip(self.gp.rows[keep], n[keep], strict=True)}
 
 
@@ -162,6 +175,18 @@ def kcrit_self_consistent_gpa(
         If given, every step's :class:`DinkelbachStep` is appended; when the
         result is inf, the last one holds the products that defeat
         constriction (no net expansion, lower grand potential).
+
+    Returns
+    -------
+    float
+        Kcrit_sc in GPa, verified: at it no products lower Phi below Phi_R
+        (or inf, verified by products with no net expansion).
+
+    Raises
+    ------
+    DinkelbachError
+        The search stopped at ``MAX_DINKELBACH_STEPS`` or stalled before a
+        K passed that check; never an unverified value.
     """
     if not np.isfinite(k0_gpa) or k0_gpa == 0.0:
         # inf stays inf (Kcrit_sc >= Kcrit); at K = 0 no unstable phase beats the hull
@@ -178,10 +203,16 @@ def kcrit_self_consistent_gpa(
             if dv <= SLOPE_TOL_A3:
                 return float("inf")
             k_new = (phi_r - phi_p) / dv
-            if k_new <= k:  # numerical stall
-                return float(k * EV_PER_A3_TO_GPA)
+            if k_new <= k:  # numerical stall: no verified K
+                break
             k = k_new
-    return float(k * EV_PER_A3_TO_GPA)
+        else:
+            k_new = k
+    raise DinkelbachError(
+        f"Kcrit_sc search in {system.chemical_system} at {voltage_v:g} V stopped unverified at "
+        f"{k * EV_PER_A3_TO_GPA:.6g} GPa (next step {k_new * EV_PER_A3_TO_GPA:.6g} GPa, "
+        f"limit {MAX_DINKELBACH_STEPS} steps)"
+    )
 
 
 @dataclass(frozen=True)
@@ -195,7 +226,8 @@ class KcritAt:
     kcrit_gpa : float
         Linear Kcrit (eqn 3), GPa.
     kcrit_sc_gpa : float
-        Self-consistent Kcrit, GPa (>= ``kcrit_gpa``); NaN when not computed.
+        Self-consistent Kcrit, GPa (>= ``kcrit_gpa``); NaN when not computed
+        or when the search ended unverified (:class:`DinkelbachError`, logged).
     """
 
     decomposition: Decomposition
@@ -221,7 +253,11 @@ def kcrit_at(system: OpenSystem, reactant: GroundState, voltage_v: float, *, sel
     k_lin = kcrit_linear_gpa(dec.dg_ev_per_atom, dec.eps(system.convention), dec.v_r_a3_per_atom)
     if not self_consistent:
         return KcritAt(dec, k_lin, float("nan"))
-    k_sc = kcrit_self_consistent_gpa(system, reactant, voltage_v, k_lin)
+    try:
+        k_sc = kcrit_self_consistent_gpa(system, reactant, voltage_v, k_lin)
+    except DinkelbachError as err:
+        log.warning("%s; kcrit_sc_gpa is NaN", err)
+        return KcritAt(dec, k_lin, float("nan"))
     return KcritAt(dec, k_lin, max(k_sc, k_lin))
 
 

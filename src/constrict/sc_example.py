@@ -81,7 +81,7 @@ def neutral_products(problem: PressuredProducts) -> tuple[dict, float, float]:
     sol = lp.solve()
     if sol is None:
         return {}, np.nan, np.nan
-    n = sol[0][:-1]
+    n = sol.x[:-1]
     dv = float(weights.w @ n) + problem.const_v - problem.v_r
     return problem.products(n), float(problem.phi @ n) - problem.phi_r, dv
 

@@ -125,7 +125,7 @@ def evaluate_pairs(
                 row["electrolyte_label"] = pair["electrolyte_label"]
             if len(result) != len(voltages_v):
                 raise SchemaError(f"engine returned {len(result)} rows for {len(voltages_v)} voltages")
-        except Exception as exc:  # one bad pair must not kill the shard
+        except ConstrictError as exc:  # the physics refused this pair; a code bug still fails the shard
             result = error_rows(pair, voltages_v, convention, exc)
         rows.extend(result)
     return rows
@@ -265,6 +265,8 @@ def screen_shard(
     n_error = int((results["status"] == "error").sum() // max(len(voltages_v), 1))
     if n_error:
         first = results.loc[results["status"] == "error", "error"].iloc[0]
+        if n_error == len(pairs):
+            raise ConstrictError(f"shard {shard}: all {n_error} interfaces failed (first: {first}); nothing written")
         log.warning("shard %s: %d of %d interfaces failed (first: %s)", shard, n_error, len(pairs), first)
     write_table(results, out_path, RESULT_SCHEMA)
     return results

@@ -225,7 +225,7 @@ class InterfaceObjective:
             alone = None if row["reacts"] else {"kcrit_gpa": self_decomposition(
                 self.entry_set, key, self.target, self.voltage_v, self_consistent=False).kcrit_gpa}
             value = design_kcrit_gpa(row, alone)
-        except (ConstrictError, RuntimeError) as err:  # refused by the engine, or an LP that failed
+        except ConstrictError as err:  # refused by the engine, or an LP that failed (SolverError)
             value = math.inf
             self.n_failed += 1
             log.warning("composition %s not evaluated (counted as failed): %s", key, err)

@@ -57,7 +57,8 @@ def coating_alone(
         voltage_v, products (JSON, atoms per atom of R),
         ion_released_per_atom, dg_ev_per_atom (eV per atom of R),
         v_r_a3_per_atom, v_p_a3_per_atom, v_metal_a3_per_atom (Å³), eps_ion_metal,
-        eps_reservoir, eps_released_metal, kcrit_gpa and kcrit_sc_gpa (GPa; 0 = stable at V), status ("ok") and error ("").
+        eps_reservoir, eps_released_metal, kcrit_gpa and kcrit_sc_gpa (GPa;
+        0 = stable at V), status ("ok") and error ("").
     """
     convention = check_convention(convention)
     volts = check_voltages(voltages_v)
