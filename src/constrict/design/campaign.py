@@ -120,12 +120,12 @@ def _shap_parent(index: int) -> tuple[list[dict], list[pd.DataFrame], list[pd.Da
             **label, "parent_formula": parent.formula, "max_change": _max_change(level), "route": "shap",
             "formula": region.formula(route.end.fractions), "kcrit_pred_gpa": route.end.kcrit_pred_gpa,
             "parent_kcrit_pred_gpa": route.steps[0].kcrit_pred_gpa, "n_steps": len(route.steps) - 1,
-            "n_predictions": route.n_predictions, "stop_reason": route.stop_reason, "seconds": route.seconds,
+            "n_predictions": route.n_predictions, "stop_reason": route.stop_reason,
             "max_abs_change": region.max_abs_change(route.end.fractions),
             "grid_step": grid.step, "grid_points": grid.n_points, "grid_formula": region.formula(grid.fractions),
             "grid_kcrit_pred_gpa": grid.kcrit_pred_gpa,
             "greedy_shortfall_gpa": route.end.kcrit_pred_gpa - grid.kcrit_pred_gpa,
-            "grid_n_below": grid.n_below, "grid_seconds": grid.seconds,
+            "grid_n_below": grid.n_below,
         })
         steps.append(route.frame().assign(**label))
         shap.append(route.shap_frame().assign(**label))
@@ -155,7 +155,7 @@ def physics_children(
     -------
     dict of str to pandas.DataFrame
         ``children``: one row per parent and level (best composition, its
-        computed Kcrit, evaluations, failures, seconds, the starts);
+        computed Kcrit, evaluations, failures, the starts; wall time only in the log);
         ``trace``: best Kcrit so far after each evaluation.
     """
     _WORK.update(entry_set=entry_set, config=config, seeds=shap.set_index(KEY)["formula"].to_dict())
@@ -185,7 +185,7 @@ def _physics_parent(index: int) -> tuple[list[dict], list[pd.DataFrame]]:
             "parent_formula": parent.formula, "max_change": _max_change(level), "route": "physics",
             "formula": region.formula(result.fractions), "design_kcrit_gpa": result.kcrit_gpa,
             "start": result.start.replace("given-0", "shap"), "n_evaluations": result.n_evaluations,
-            "n_failed": result.n_failed, "seconds": result.seconds,
+            "n_failed": result.n_failed,
             "max_abs_change": region.max_abs_change(result.fractions),
             "starts": json.dumps([{k: _finite(v) for k, v in s.items()} for s in result.starts]),
         })
@@ -313,7 +313,7 @@ TABLE_FIRST = (
     "parent", "child", "route", "level", "max_change", "formula", "kcrit_pred_gpa", "paper_kcrit_pred_gpa",
     "self_kcrit_gpa", "interface_reacts", "interface_x_m", "interface_kcrit_gpa", "design_kcrit_gpa",
     "prediction_falls", "computed_falls", "promise_holds", "tree_std_gpa", "nearest_distance", "far_from_data",
-    "n_steps", "stop_reason", "n_evaluations", "n_failed", "seconds", "greedy_shortfall_gpa", "grid_kcrit_pred_gpa",
+    "n_steps", "stop_reason", "n_evaluations", "n_failed", "greedy_shortfall_gpa", "grid_kcrit_pred_gpa",
     "grid_step", "grid_points",
 )
 """Leading columns of the design table (the rest follow in their order)."""
