@@ -10,6 +10,7 @@ import json
 
 import numpy as np
 
+from constrict import DEFAULT_CONVENTION
 from constrict.electrochem import ground_state
 from constrict.errors import ConstrictError, UnknownFormulaError
 from constrict.hull import EntrySet, is_composition, parse_composition
@@ -167,7 +168,7 @@ def evaluate_interface(
     *,
     voltages_v,
     working_ion: str,
-    convention: Convention = "ion_metal",
+    convention: Convention = DEFAULT_CONVENTION,
 ) -> list[dict]:
     """Interface reaction, SEI decomposition, strain and Kcrit at each voltage.
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from constrict import STRAIN_CONVENTIONS
+from constrict import DEFAULT_CONVENTION, STRAIN_CONVENTIONS
 from constrict.errors import (
     ConfigError,
     IonOnlyError,
@@ -130,7 +130,7 @@ def open_system(
     entry_set: EntrySet,
     elements: np.ndarray | Iterable[int] | Iterable[str],
     ion: str,
-    convention: Convention = "ion_metal",
+    convention: Convention = DEFAULT_CONVENTION,
 ) -> OpenSystem:
     """The chemical system of ``elements`` plus ``ion``, open to ``ion``.
 

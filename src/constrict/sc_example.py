@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from constrict import EV_PER_A3_TO_GPA
+from constrict import DEFAULT_CONVENTION, EV_PER_A3_TO_GPA
 from constrict._lp import DenseLP
 from constrict.electrochem import ground_state
 from constrict.evaluate import resolve_reactant
@@ -93,7 +93,7 @@ def kcrit_sc_example(
     *,
     voltage_v: float,
     working_ion: str = "Li",
-    convention: Convention = "ion_metal",
+    convention: Convention = DEFAULT_CONVENTION,
     k_max_gpa: float = 200.0,
     n_k: int = 81,
 ) -> KcritScExample:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from constrict import DEFAULT_CONVENTION
 from constrict.errors import ConstrictError, SchemaError
 from constrict.evaluate import evaluate_interface, resolve_reactant
 from constrict.plan import all_shard_ids, plan_n_shards
@@ -157,7 +158,7 @@ def screen_pairs(
     entries_path: str | Path,
     *,
     voltages_v: Sequence[float],
-    convention: str = "ion_metal",
+    convention: str = DEFAULT_CONVENTION,
     threads: int = 1,
     mem_mb: int | None = None,
     label: str = "screen",
@@ -242,7 +243,7 @@ def screen_shard(
     out_path: str | Path,
     *,
     voltages_v: Sequence[float],
-    convention: str = "ion_metal",
+    convention: str = DEFAULT_CONVENTION,
     threads: int = 1,
     mem_mb: int | None = None,
 ) -> pd.DataFrame:

@@ -285,7 +285,7 @@ def element_kcrit_correlation(
     voltage_v : float
         Voltage vs. the working-ion metal (V).
     convention : str
-        ``"ion_metal"`` or ``"reservoir"``.
+        one of ``constrict.STRAIN_CONVENTIONS``.
     quantity : str
         ``"kcrit_gpa"`` or ``"kcrit_sc_gpa"``.
     min_rows : int

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from constrict import DEFAULT_CONVENTION
 from constrict.config import electrolyte_label
 from constrict.electrochem import window
 from constrict.errors import ConstrictError
@@ -29,7 +30,7 @@ def electrolyte_windows(
     electrolytes: Sequence[dict],
     keff_gpa: Sequence[float],
     *,
-    convention: Convention = "ion_metal",
+    convention: Convention = DEFAULT_CONVENTION,
 ) -> pd.DataFrame:
     """Unconstrained and constrained windows of each electrolyte in the data.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from constrict import STRAIN_CONVENTIONS, cli
+from constrict import DEFAULT_CONVENTION, STRAIN_CONVENTIONS, cli
 from constrict.design.region import DEFAULT_ENTERING, check_max_change
 
 ROUTES = ("shap", "physics")
@@ -33,7 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--evaluations", type=int, default=400,
                    help="engine evaluations of the physics route (default 400)")
     p.add_argument("--models", default=None, help="folder of trained surrogates (default results/surrogate/models)")
-    p.add_argument("--convention", default="ion_metal", choices=STRAIN_CONVENTIONS)
+    p.add_argument("--convention", default=DEFAULT_CONVENTION, choices=STRAIN_CONVENTIONS)
     cli._add_data_args(p)
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from constrict import EV_PER_A3_TO_GPA
+from constrict import DEFAULT_CONVENTION, EV_PER_A3_TO_GPA
 from constrict.electrochem import ground_state
 from constrict.errors import ConfigError, ConstrictError
 from constrict.evaluate import HULL_PREFIX, _amounts_json, composition_reactant, evaluate_interface
@@ -72,7 +72,7 @@ class Target:
 
     electrolyte: str
     working_ion: str = "Li"
-    convention: Convention = "ion_metal"
+    convention: Convention = DEFAULT_CONVENTION
 
     def __post_init__(self):
         check_convention(self.convention)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from constrict import DEFAULT_CONVENTION
 from constrict.coatings import campaign_coatings
 from constrict.errors import ConfigError, ConstrictError, SchemaError
 from constrict.evaluate import composition_reactant
@@ -333,7 +334,7 @@ def write_coatings_alone(
     reactants_path: str | Path,
     out_path: str | Path,
     *,
-    convention: str = "ion_metal",
+    convention: str = DEFAULT_CONVENTION,
 ) -> pd.DataFrame:
     """Window and self-decomposition of every stack coating at every cathode voltage of its working ion.
 
@@ -439,7 +440,7 @@ def rank_stacks(
     conventions = set(interfaces["convention"]) | set(alone["convention"])
     if len(conventions) > 1:
         raise SchemaError(f"stack tables mix strain conventions {sorted(conventions)}")
-    convention = conventions.pop() if conventions else "ion_metal"
+    convention = conventions.pop() if conventions else DEFAULT_CONVENTION
     cathodes = reactants[reactants["role"] == "cathode"].reset_index(drop=True)
     electrolytes = reactants[reactants["role"] == "electrolyte"].reset_index(drop=True)
     coating_info = coatings[["entry_id", "reduced_formula", "band_gap_ev", "e_above_hull_ev", "known_coating"]].rename(

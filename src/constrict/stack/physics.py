@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from constrict import DEFAULT_CONVENTION
 from constrict.electrochem import ground_state, window
 from constrict.evaluate import _amounts_json, evaluate_interface, resolve_reactant
 from constrict.hull import EntrySet
@@ -30,7 +31,7 @@ def coating_alone(
     *,
     voltages_v: Sequence[float],
     working_ion: str,
-    convention: Convention = "ion_metal",
+    convention: Convention = DEFAULT_CONVENTION,
 ) -> list[dict]:
     """The coating's own window and self-decomposition at each voltage.
 
@@ -176,7 +177,7 @@ def evaluate_stack(
     *,
     voltage_v: float,
     working_ion: str = "Li",
-    convention: Convention = "ion_metal",
+    convention: Convention = DEFAULT_CONVENTION,
 ) -> Stack:
     """One cathode | coating | electrolyte stack at the cathode's voltage.
 
