@@ -101,27 +101,67 @@ def _check_keff(keff_gpa: float | None) -> None:
         raise ConfigError(f"--keff must be a finite modulus >= 0 GPa, got {keff_gpa:g}")
 
 
+def add_plot_argument(p: argparse.ArgumentParser, what: str) -> None:
+    """``--plot FILE``: draw ``what`` to FILE (PNG or SVG by its suffix) with a JSON sidecar of the numbers."""
+    p.add_argument("--plot", default=None, metavar="FILE",
+                   help=f"also draw {what} to FILE (.png or .svg, by the suffix); the plotted numbers go to the "
+                   "same name with .json")
+
+
+def plot_path(args):
+    """``--plot`` checked before any work (suffix, folder); None when not asked for."""
+    if getattr(args, "plot", None) is None:
+        return None
+    from constrict.figures.output import check_figure_path
+
+    return check_figure_path(args.plot)
+
+
+def report_plot(args, plot) -> None:
+    """Say where a figure went (not in --json mode: stdout is then JSON only)."""
+    from constrict.figures.output import sidecar_path
+
+    if not args.json:
+        print(f"figure {plot.path}; its numbers in {sidecar_path(plot.path)}")
+
+
 def run_interface(args) -> int:
     """Interface reaction and per-voltage Kcrit of one electrolyte/coating pair."""
     from constrict.evaluate import evaluate_interface
     from constrict.opensystem import check_voltages
 
     check_voltages(args.voltage)
+    path = plot_path(args)
     entry_set = load_entry_set(args.source, args.custom, args.data_dir)
     ion = _ion(entry_set, [args.electrolyte, args.coating], args.ion, args.allow_absent_ion)
     rows = evaluate_interface(
         entry_set, args.electrolyte, args.coating, voltages_v=args.voltage, working_ion=ion, convention=args.convention
     )
+    plot = None
+    if path is not None:
+        from constrict.figures import interface_figure
+
+        plot = interface_figure(entry_set, args.electrolyte, args.coating, path, working_ion=ion,
+                                convention=args.convention, voltages_v=args.voltage,
+                                voltage_range_v=tuple(args.voltage_range), keff_gpa=args.keff)
     if args.json:
         print(json.dumps(_clean(rows), indent=1))
-        return 0
+    else:
+        _print_interface(rows, ion)
+    if plot is not None:
+        report_plot(args, plot)
+    return 0
+
+
+def _print_interface(rows: list[dict], ion: str) -> None:
+    """The interface as text: the reaction, its SEI and one line per voltage."""
     r = rows[0]
     print(f"{r['electrolyte']} | {r['coating_formula']} ({r['coating_id']})  chemical system {r['chemical_system']}")
     print(f"working ion {ion}; amounts per atom of reactant; strain convention for Kcrit: {r['convention']}")
     if not r["reacts"]:
         print(f"no reaction: E_rxn = {_fmt(r['e_rxn_ev_per_atom'])} eV/atom "
               f"(mutual {_fmt(r['e_rxn_mutual_ev_per_atom'])})")
-        return 0
+        return
     print(f"x_m = {_fmt(r['x_m'])} (coating atom fraction), mutual = {r['mutual']}")
     print(f"E_rxn = {_fmt(r['e_rxn_ev_per_atom'])} eV/atom; "
           f"mutual E_rxn (hull energies) = {_fmt(r['e_rxn_mutual_ev_per_atom'])} eV/atom")
@@ -137,7 +177,6 @@ def run_interface(args) -> int:
             f"{_fmt(r['kcrit_gpa'], 2):>10} "
             f"{_fmt(r['kcrit_sc_gpa'], 2):>9}  {_phases(r['products'])}"
         )
-    return 0
 
 
 def _interface_args(p):
@@ -145,6 +184,11 @@ def _interface_args(p):
     p.add_argument("coating", help="formula or entry_id, e.g. LiNbO3, or any composition at its hull energy as "
                    "hull:<formula>, e.g. hull:Li0.364P0.110S0.388I0.138")
     p.add_argument("--voltage", type=float, nargs="+", default=[2.0, 3.0, 4.0], help="V vs. the ion metal")
+    add_plot_argument(p, "E_rxn(x) with its kinks and x_m, and the SEI's dG, strain and Kcrit against voltage")
+    p.add_argument("--voltage-range", type=float, nargs=2, default=[0.0, 5.0], metavar=("VMIN", "VMAX"),
+                   help="voltage axis of --plot (V vs. the ion metal; default 0 5)")
+    p.add_argument("--keff", type=float, nargs="+", default=[5.0, 10.0, 15.0], metavar="GPA",
+                   help="Keff lines of --plot (GPa; default 5 10 15)")
     p.add_argument("--convention", default="ion_metal", choices=STRAIN_CONVENTIONS)
     _add_data_args(p)
 
@@ -154,38 +198,42 @@ register("interface", "interface reaction, SEI and Kcrit of one electrolyte/coat
 
 
 def run_window(args) -> int:
-    """Unconstrained (and constrained at --keff) electrochemical window of a phase."""
-    from constrict.electrochem import window
-    from constrict.evaluate import resolve_reactant
-    from constrict.kcrit import constrained_window
-    from constrict.opensystem import open_system
+    """Unconstrained (and constrained at each --keff) electrochemical window of a phase."""
+    from constrict.phasewindow import high_edge_text, phase_window
 
-    _check_keff(args.keff)
+    keffs = args.keff or []
+    for keff in keffs:
+        _check_keff(keff)
+    path = plot_path(args)
     entry_set = load_entry_set(args.source, args.custom, args.data_dir)
     ion = _ion(entry_set, [args.phase], args.ion, args.allow_absent_ion)
-    phase, _ = resolve_reactant(entry_set, args.phase)
-    comp = phase.comp
-    system = open_system(entry_set, comp, ion, args.convention)
-    lo, hi = window(system, comp)
-    out = {"phase": phase.formula, "working_ion": ion, "window_v": [lo, hi]}
-    if args.keff is not None:
-        out["keff_gpa"] = args.keff
-        out["convention"] = args.convention
-        out["constrained_window_v"] = list(constrained_window(system, comp, args.keff))
+    win = phase_window(entry_set, args.phase, working_ion=ion, convention=args.convention, keff_gpa=keffs)
+    plot = None
+    if path is not None:
+        from constrict.figures import DEFAULT_KEFF_GPA, window_figure
+
+        plot = window_figure(entry_set, args.phase, path, working_ion=ion, convention=args.convention,
+                             keff_gpa=keffs or DEFAULT_KEFF_GPA)
     if args.json:
-        print(json.dumps(_clean(out)))
-        return 0
-    print(f"{out['phase']}: unconstrained window {_fmt(lo, 3)} - {_fmt(hi, 3)} V vs. {ion}/{ion}+")
-    if args.keff is not None:
-        c_lo, c_hi = out["constrained_window_v"]
-        print(f"{out['phase']}: constrained window at Keff = {args.keff:g} GPa ({args.convention}) "
-              f"{_fmt(c_lo, 3)} - {_fmt(c_hi, 3)} V")
+        print(json.dumps(_clean(win.as_dict())))
+    else:
+        print(f"{win.phase}: unconstrained window {_fmt(win.v_low_v, 3)} - {_fmt(win.v_high_v, 3)} V "
+              f"vs. {ion}/{ion}+")
+        for edge in win.constrained:
+            print(f"{win.phase}: constrained window at Keff = {edge.keff_gpa:g} GPa ({args.convention}) "
+                  f"{_fmt(edge.v_low_v, 3)} V - {high_edge_text(edge)}")
+    if plot is not None:
+        report_plot(args, plot)
     return 0
 
 
 def _window_args(p):
     p.add_argument("phase", help="formula or entry_id, e.g. Li10GeP2S12, or any composition as hull:<formula>")
-    p.add_argument("--keff", type=float, default=None, help="effective modulus (GPa) for the constrained window")
+    p.add_argument("--keff", type=float, nargs="+", default=None, metavar="GPA",
+                   help="effective modulus (GPa) of a constrained window; several give one window each "
+                   "(--plot draws 5 10 15 when none is given)")
+    add_plot_argument(p, "Kcrit(V) of the phase with its unconstrained window and the constrained window at each "
+                      "--keff (the paper's Fig. 2)")
     p.add_argument("--convention", default="ion_metal", choices=STRAIN_CONVENTIONS)
     _add_data_args(p)
 

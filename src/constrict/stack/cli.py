@@ -27,6 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keff", type=float, default=DEFAULT_KEFF_GPA,
                    help=f"effective modulus (GPa) of the verdict (default {DEFAULT_KEFF_GPA:g})")
     p.add_argument("--convention", default="ion_metal", choices=STRAIN_CONVENTIONS)
+    cli.add_plot_argument(p, "the three Kcrit (cathode side, coating alone, electrolyte side) against Keff")
     cli._add_data_args(p)
 
 
@@ -54,6 +55,7 @@ def run(args) -> int:
     from constrict.stack.physics import evaluate_stack
 
     cli._check_keff(args.keff)
+    path = cli.plot_path(args)
     [voltage_v] = check_voltages([args.voltage if args.voltage is not None else cathode_voltage_v(args.cathode)])
     entry_set = cli.load_entry_set(args.source, args.custom, args.data_dir)
     ion = cli._ion(entry_set, [args.cathode, args.electrolyte], args.ion, args.allow_absent_ion)
@@ -64,6 +66,11 @@ def run(args) -> int:
     stack = evaluate_stack(entry_set, args.cathode, args.coating, args.electrolyte, voltage_v=voltage_v,
                            working_ion=ion, convention=args.convention)
     stable = stack.stable_at(args.keff)
+    plot = None
+    if path is not None:
+        from constrict.figures import stack_figure
+
+        plot = stack_figure(stack, path, keff_gpa=args.keff)
     if args.json:
         out = {"voltage_v": voltage_v, "working_ion": ion, "convention": args.convention, "keff_gpa": args.keff,
                "keff_required_gpa": stack.keff_required_gpa, "limiting": stack.limiting,
@@ -84,6 +91,8 @@ def run(args) -> int:
     print(f"required Keff = {cli._fmt(stack.keff_required_gpa, 2)} GPa (set by: {stack.limiting}); "
           f"self-consistent {cli._fmt(stack.keff_required_sc_gpa, 2)} GPa")
     print(f"constriction-stable at Keff = {args.keff:g} GPa: {'yes' if stable else 'no'}")
+    if plot is not None:
+        cli.report_plot(args, plot)
     return 0
 
 
