@@ -113,13 +113,13 @@ rule cathode_rank:
         tsv=report(
             f"{CATHODE}/ranking.tsv",
             caption="../report/cathode_ranking.rst",
-            category="Cathode stack",
+            category="7. Cathode stack",
             labels={"table": "ranking"},
         ),
         known=report(
             f"{CATHODE}/known_coatings.tsv",
             caption="../report/cathode_known.rst",
-            category="Cathode stack",
+            category="7. Cathode stack",
             labels={"table": "known coatings"},
         ),
     log:
@@ -145,13 +145,13 @@ rule cathode_figures:
         kcrit=report(
             f"{CATHODE}/kcrit_interfaces.png",
             caption="../report/cathode_kcrit.rst",
-            category="Cathode stack",
+            category="7. Cathode stack",
             labels={"figure": "Kcrit of both interfaces"},
         ),
         keff=report(
             f"{CATHODE}/keff_required.png",
             caption="../report/cathode_keff.rst",
-            category="Cathode stack",
+            category="7. Cathode stack",
             labels={"figure": "required Keff"},
         ),
     log:

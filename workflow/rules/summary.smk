@@ -7,10 +7,11 @@ rule summarise:
     output:
         report(
             directory(f"{RESULTS}/summary"),
-            patterns=["{name}.png", "{name}.tsv"],
+            # one label with the suffix: a figure and its table of the same name stay two rows
+            patterns=["{file,[^/]+[.](?:png|tsv)}"],
             caption="../report/summary.rst",
             category="2. Screen",
-            labels={"file": "{name}"},
+            labels={"file": "{file}"},
         ),
     log:
         f"{LOGS}/summarise.log",
