@@ -15,7 +15,7 @@ import json
 import math
 import sys
 
-from constrict import STRAIN_CONVENTIONS
+from constrict import DEFAULT_CONVENTION, STRAIN_CONVENTIONS
 from constrict.errors import ConfigError, ConstrictError
 
 SUBCOMMANDS: dict = {}
@@ -189,7 +189,7 @@ def _interface_args(p):
                    help="voltage axis of --plot (V vs. the ion metal; default 0 5)")
     p.add_argument("--keff", type=float, nargs="+", default=[5.0, 10.0, 15.0], metavar="GPA",
                    help="Keff lines of --plot (GPa; default 5 10 15)")
-    p.add_argument("--convention", default="ion_metal", choices=STRAIN_CONVENTIONS)
+    p.add_argument("--convention", default=DEFAULT_CONVENTION, choices=STRAIN_CONVENTIONS)
     _add_data_args(p)
 
 
@@ -234,7 +234,7 @@ def _window_args(p):
                    "(--plot draws 5 10 15 when none is given)")
     add_plot_argument(p, "Kcrit(V) of the phase with its unconstrained window and the constrained window at each "
                       "--keff (the paper's Fig. 2)")
-    p.add_argument("--convention", default="ion_metal", choices=STRAIN_CONVENTIONS)
+    p.add_argument("--convention", default=DEFAULT_CONVENTION, choices=STRAIN_CONVENTIONS)
     _add_data_args(p)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from constrict import STRAIN_CONVENTIONS, cli
+from constrict import DEFAULT_CONVENTION, STRAIN_CONVENTIONS, cli
 from constrict.errors import ConfigError
 from constrict.hull import parse_composition
 from constrict.stack.cathodes import DEFAULT_KEFF_GPA, KNOWN_CATHODES
@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"top-of-charge voltage of the cathode (V vs. the ion metal); default for {known}")
     p.add_argument("--keff", type=float, default=DEFAULT_KEFF_GPA,
                    help=f"effective modulus (GPa) of the verdict (default {DEFAULT_KEFF_GPA:g})")
-    p.add_argument("--convention", default="ion_metal", choices=STRAIN_CONVENTIONS)
+    p.add_argument("--convention", default=DEFAULT_CONVENTION, choices=STRAIN_CONVENTIONS)
     cli.add_plot_argument(p, "the three Kcrit (cathode side, coating alone, electrolyte side) against Keff")
     cli._add_data_args(p)
 
