@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CORES  ?= 2
 CONFIG ?= config/config.yaml
 
-.PHONY: run report test test-fast env snapshot quick lint unlock slurm-profile slurm-test bench bench-campaign readme-numbers clean
+.PHONY: run report test test-fast env snapshot quick lint unlock slurm-profile slurm-test bench bench-campaign readme-numbers notebook clean
 
 env: $(STAMP)
 
@@ -69,6 +69,11 @@ lint: $(STAMP)
 # to run; this releases it. Finished outputs are kept.
 unlock: $(STAMP)
 	$(BIN)/snakemake --unlock --profile profiles/local --configfile $(CONFIG)
+
+# Re-run the tour in place after a change of numbers: its outputs are committed
+# (tests/test_notebook.py runs it in a fresh kernel in CI).
+notebook: $(STAMP)
+	cd examples && ../$(BIN)/jupyter-execute --inplace constrict_tour.ipynb
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_interfaces.py
