@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ from pymatgen.core import Composition
 
 from constrict.errors import SchemaError
 from constrict.sources import load_entries, validate_entries
-from constrict.sources.offline import MP_FILES, build_offline_snapshot
+from constrict.sources.offline import MP_FILES, OQMD_FILE, build_offline_snapshot
 from constrict.sources.schema import ENTRY_COLUMNS, read_entries, write_entries
 
 
@@ -111,7 +112,12 @@ def test_wrong_schema_is_rejected(tmp_path, mp):
         read_entries(path)
     broken = small.copy()
     broken.loc[broken.index[0], "volume_per_atom_a3"] = np.nan
-    with pytest.raises(SchemaError, match="nulls"):
+    with pytest.raises(SchemaError, match="null only with volume_rule 'unknown'"):
+        validate_entries(broken)
+    broken.loc[broken.index[0], "volume_rule"] = "unknown"  # an unknown volume is allowed, and says so
+    validate_entries(broken)
+    broken.loc[broken.index[0], "volume_flag"] = "fine"
+    with pytest.raises(SchemaError, match="volume_flag"):
         validate_entries(broken)
     with pytest.raises(SchemaError, match="unique"):
         validate_entries(pd.concat([small, small.iloc[:1]]))
@@ -133,7 +139,7 @@ SUBSET = {"Li", "P", "S", "N", "Na", "Ge"}
 
 def _subset_csv(src, dst, column):
     df = pd.read_csv(src, keep_default_na=False)
-    keep = df[column].map(lambda f: {e.symbol for e in Composition(f).elements} <= SUBSET)
+    keep = df[column].map(lambda f: set(re.findall(r"[A-Z][a-z]?", f)) <= SUBSET)
     df[keep].to_csv(dst, index=False)
 
 
@@ -143,6 +149,8 @@ def test_build_snapshot_on_real_subset(tmp_path, capsys):
     keys = [("e_form", "formula"), ("gap", "formula"), ("volumes", "formula_sum"), ("roost", "composition")]
     for key, column in keys:
         _subset_csv("data/raw/" + MP_FILES[key], raw / MP_FILES[key], column)
+    (raw / "oqmd").mkdir()
+    _subset_csv("data/raw/" + OQMD_FILE, raw / OQMD_FILE, "formula")  # volumes and energies as evidence
     with gzip.open("data/raw/" + MP_FILES["elemental_refs"], "rt") as fh:
         refs = {k: v for k, v in json.load(fh).items() if k in SUBSET}
     with gzip.open(raw / MP_FILES["elemental_refs"], "wt") as fh:
@@ -154,7 +162,9 @@ def test_build_snapshot_on_real_subset(tmp_path, capsys):
     assert read_entries(out).equals(df)
     full = load_entries("mp_offline", chemical_systems=["Ge-Li-N-Na-P-S"])
     # the subset build agrees with the committed snapshot row for row
-    cols = ["reduced_formula", "energy_per_atom_ev", "volume_per_atom_a3", "volume_rule", "material_id"]
+    cols = ["reduced_formula", "energy_per_atom_ev", "volume_per_atom_a3", "volume_rule", "material_id",
+            "volume_flag", "volume_reason", "volume_oqmd_a3", "energy_flag"]
+    assert (df["volume_rule"] == "neighbour_estimate").any()  # LiS4 among them
     pd.testing.assert_frame_equal(
         df[cols].sort_values("reduced_formula").reset_index(drop=True),
         full[cols].sort_values("reduced_formula").reset_index(drop=True),

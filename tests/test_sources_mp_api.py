@@ -509,3 +509,21 @@ def test_cli_prints_one_line_and_exits_2(tmp_path, monkeypatch, capsys):
     assert cli.main(["window", "Li3PS4", "--source", "mp_api"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("constrict: error: mp-api: cannot reach the Materials Project")
+
+
+@pytest.mark.parametrize(("formula", "rule"), [("Li7P3S11", "oqmd_formula"),
+                                              ("Li2PS3", "densest_plausible_polymorph")])
+def test_a_vacuum_cell_is_caught_on_the_mp_api_path(formula, rule):
+    """A structure 8 times too large (as MP's 2D and molecular cells are) is replaced: its other
+    polymorph where the fetch has one, else OQMD's volume from the embedded snapshot."""
+    entries = fixture_entries()
+    ground = entries_to_frame(entries, fixture_docs()).set_index("reduced_formula").loc[formula]
+    [entry] = [e for e in entries if legacy_material_id(e.data.get("material_id")) == ground["material_id"]]
+    entry.structure.scale_lattice(entry.structure.volume * 8)
+    df = entries_to_frame(entries, fixture_docs()).set_index("reduced_formula")
+    row = df.loc[formula]
+    assert row["volume_flag"] == "implausible" and row["volume_reason"].startswith("elemental_ratio")
+    assert row["volume_matched_a3"] == pytest.approx(8 * ground["volume_per_atom_a3"])
+    assert row["volume_rule"] == rule
+    assert row["volume_per_atom_a3"] == pytest.approx(ground["volume_per_atom_a3"], rel=0.1)
+    assert (df.drop(index=formula)["volume_flag"] == "plausible").all()

@@ -18,7 +18,8 @@ import pandas as pd
 import yaml
 
 from constrict.errors import ConstrictError, SchemaError
-from constrict.sources.schema import composition_fields, finalize_entries, parse_formula
+from constrict.sources.quality import elemental_estimate, elemental_volumes, implausible_reasons, warn_implausible
+from constrict.sources.schema import VOLUME_FLAGS, composition_fields, finalize_entries, parse_formula
 
 REQUIRED = ("formula", "energy_per_atom_ev", "volume_per_atom_a3")
 OPTIONAL = ("band_gap_ev", "material_id", "note", "source")
@@ -134,6 +135,8 @@ def _parse_record(record: dict) -> dict:
         "volume_rule": "custom",
         "n_polymorphs": 1,
         "volume_spread": 0.0,
+        "volume_flag": "plausible",  # checked against the source's elements when merged
+        "volume_matched_a3": volume,
     }
 
 
@@ -170,11 +173,33 @@ def merge_custom_entries(entries: pd.DataFrame, custom: pd.DataFrame | str | Pat
     if replaced.any():
         names = ", ".join(entries.loc[replaced, "reduced_formula"])
         warnings.warn(f"custom entries replace the source rows of {names}", stacklevel=2)
+    custom = check_custom_volumes(custom, entries)
     merged = pd.concat([entries[~replaced], custom], ignore_index=True)
     merged = finalize_entries(merged)
     changed = merged["source"].eq("custom").to_numpy() & np.isin(merged["entry_id"], custom["entry_id"])
     merged = refresh_e_above_hull(merged, changed)
     return validate_entries(merged)
+
+
+def check_custom_volumes(custom: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
+    """Judge custom volumes with the source's evidence; warn in one line, keep them as given.
+
+    The evidence: the source's elemental volumes (custom elemental rows
+    count too) and the source's OQMD volume for the same formula
+    (``volume_oqmd_a3``), as in :mod:`constrict.sources.quality`.
+    """
+    out = custom.copy()
+    elemental = elemental_volumes(pd.concat([entries, custom], ignore_index=True).drop_duplicates(
+        "reduced_formula", keep="last"))
+    oqmd = entries.set_index("reduced_formula")["volume_oqmd_a3"]
+    out["volume_elemental_a3"] = elemental_estimate(out["reduced_formula"], elemental)
+    out["volume_oqmd_a3"] = out["reduced_formula"].map(oqmd).astype(float)
+    reasons = implausible_reasons(out["volume_per_atom_a3"], out["volume_elemental_a3"], out["volume_oqmd_a3"])
+    bad = pd.Series(reasons, index=out.index).notna() & (out["nelements"] > 1)
+    out["volume_flag"] = np.where(bad, VOLUME_FLAGS[1], VOLUME_FLAGS[0])
+    out["volume_reason"] = np.where(bad, reasons, None)
+    warn_implausible(out, "custom entries")
+    return out
 
 
 def _element_bits(elements: pd.Series) -> np.ndarray:

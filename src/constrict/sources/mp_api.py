@@ -44,6 +44,7 @@ from constrict.errors import (
     SchemaError,
     UnknownFormulaError,
 )
+from constrict.sources.quality import check_volumes, oqmd_reference_volumes
 from constrict.sources.schema import composition_fields, finalize_entries, validate_entries, write_entries
 from constrict.tables import write_table
 
@@ -222,7 +223,10 @@ def entries_to_frame(
     if not rows:
         raise SchemaError("mp-api returned no entries with volumes")
     df = pd.DataFrame(rows)
+    structures = df[["reduced_formula", "material_id", "volume_per_atom_a3"]]
     df = df.sort_values(["energy_per_atom_ev", "entry_id"], kind="stable").drop_duplicates("reduced_formula")
+    # 2D and molecular entries are vacuum cells here too (docs/data.md, "Volume plausibility")
+    df = check_volumes(df, polymorphs=structures, oqmd_volumes=oqmd_reference_volumes())
     df.attrs["dropped_without_volume"] = no_volume
     return df
 

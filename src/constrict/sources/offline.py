@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from constrict.errors import SchemaError
+from constrict.sources.quality import check_volumes, flag_energies, measured_evidence, quality_counts
 from constrict.sources.schema import (
     cell_key,
     composition_fields,
@@ -254,18 +255,47 @@ def _build_mp(raw_dir: Path, source: str) -> tuple[pd.DataFrame, dict]:
     )
     refs = mp_elemental_references(raw_dir)
     df = _elemental_rows(gs, refs, source, "elemental_reference", counts)
+    oqmd = oqmd_ground_states(raw_dir).set_index("reduced_formula")
+    structures = volumes[["reduced_formula", "material_id", "volume_per_atom"]]
+    df = check_volumes(
+        df, polymorphs=structures.rename(columns={"volume_per_atom": "volume_per_atom_a3"}), oqmd_volumes=oqmd["V"]
+    )
+    df["energy_oqmd_ev"] = df["reduced_formula"].map(oqmd["dH"]).astype(float)
+    df["energy_flag"] = flag_energies(df["energy_per_atom_ev"], df["energy_oqmd_ev"])
     return df, counts
 
 
-def _build_oqmd(raw_dir: Path, source: str) -> tuple[pd.DataFrame, dict]:
-    counts: dict = {}
-    raw = _with_keys(read_csv(raw_dir / OQMD_FILE), "formula")
+@cache
+def _oqmd_file(raw_dir: Path) -> pd.DataFrame:
+    return _with_keys(read_csv(raw_dir / OQMD_FILE), "formula")
+
+
+def oqmd_ground_states(raw_dir: str | Path, counts: dict | None = None) -> pd.DataFrame:
+    """OQMD's ground state per composition (lowest dH), failed calculations dropped.
+
+    Rows with a formation energy below ``MIN_PLAUSIBLE_FORMATION_EV`` or a
+    volume missing or <= 0 are dropped (and counted in ``counts``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The raw columns (formula, V in Å³/atom, dH in eV/atom, gap, E) with
+        cell, reduced_formula and the parsed composition fields, one row
+        per reduced formula.
+    """
+    counts = {} if counts is None else counts
+    raw = _oqmd_file(Path(raw_dir))
     counts["energy rows read"] = len(raw)
     implausible = raw["dH"] < MIN_PLAUSIBLE_FORMATION_EV
     counts[f"dropped: formation energy below {MIN_PLAUSIBLE_FORMATION_EV} eV/atom"] = int(implausible.sum())
     bad_volume = ~(raw["V"] > 0)
     counts["dropped: volume missing or <= 0"] = int((bad_volume & ~implausible).sum())
-    gs = _ground_states(raw[~implausible & ~bad_volume], "dH")
+    return _ground_states(raw[~implausible & ~bad_volume], "dH")
+
+
+def _build_oqmd(raw_dir: Path, source: str) -> tuple[pd.DataFrame, dict]:
+    counts: dict = {}
+    gs = oqmd_ground_states(raw_dir, counts)
     counts["compositions (ground state = lowest-energy row)"] = len(gs)
     gap = pd.to_numeric(gs["gap"].replace("", np.nan), errors="raise")
     gs = _expand_fields(gs).assign(
@@ -282,7 +312,7 @@ def _build_oqmd(raw_dir: Path, source: str) -> tuple[pd.DataFrame, dict]:
     )
     refs = mp_elemental_references(raw_dir)
     df = _elemental_rows(gs, refs, source, "mp_elemental_reference", counts)
-    return df, counts
+    return check_volumes(df), counts
 
 
 BUILDERS = {"mp_offline": _build_mp, "oqmd_offline": _build_oqmd}
@@ -327,6 +357,10 @@ def build_offline_snapshot(
     for rule, n in df["band_gap_rule"].fillna("none").value_counts().sort_index().items():
         counts[f"band gap rule {rule}"] = int(n)
     counts["on the hull (e_above_hull <= 1e-6 eV/atom)"] = int((df["e_above_hull_ev"] <= 1e-6).sum())
+    for row in quality_counts(df).itertuples():
+        counts[f"{row.check} {row.value} (entries, on the hull)"] = f"{row.n_entries}, {row.n_on_hull}"
+    if source == "mp_offline":
+        counts.update({k: f"{v:.4g}" if isinstance(v, float) else v for k, v in measured_evidence(df).items()})
     out_path = Path(out_path) if out_path is not None else raw_dir.parent / f"{source}.parquet"
     write_entries(df, out_path)
     counts["written to"] = str(out_path)
@@ -339,5 +373,5 @@ def build_offline_snapshot(
 
 def _raw_files(source: str) -> list[str]:
     if source == "mp_offline":
-        return list(MP_FILES.values())
+        return [*MP_FILES.values(), OQMD_FILE]
     return [OQMD_FILE, MP_FILES["volumes"], MP_FILES["elemental_refs"]]

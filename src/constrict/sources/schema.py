@@ -21,6 +21,9 @@ from constrict.tables import write_table
 SOURCES = ("mp_offline", "oqmd_offline", "mp_api", "custom")
 """Values allowed in the ``source`` column."""
 
+VOLUME_FLAGS = ("plausible", "implausible")
+"""Values of the ``volume_flag`` column (constrict.sources.quality): the verdict on the matched volume."""
+
 ENTRY_COLUMNS: dict[str, str] = {
     "entry_id": "str",
     "material_id": "str?",
@@ -30,14 +33,21 @@ ENTRY_COLUMNS: dict[str, str] = {
     "elements": "list",
     "nelements": "int",
     "energy_per_atom_ev": "float",
-    "volume_per_atom_a3": "float",
+    "volume_per_atom_a3": "float?",
     "band_gap_ev": "float?",
     "band_gap_rule": "str?",
     "e_above_hull_ev": "float",
     "source": "str",
     "volume_rule": "str",
     "n_polymorphs": "int",
-    "volume_spread": "float",
+    "volume_spread": "float?",
+    "volume_flag": "str",
+    "volume_reason": "str?",
+    "volume_matched_a3": "float?",
+    "volume_elemental_a3": "float?",
+    "volume_oqmd_a3": "float?",
+    "energy_oqmd_ev": "float?",
+    "energy_flag": "str?",
 }
 """Column -> kind; a trailing ``?`` marks a nullable column."""
 
@@ -126,7 +136,8 @@ def finalize_entries(df: pd.DataFrame) -> pd.DataFrame:
 def validate_entries(df: pd.DataFrame) -> pd.DataFrame:
     """Check an entry table against docs/schema.md.
 
-    Checks the columns, their types, nulls (volume never null and > 0),
+    Checks the columns, their types, nulls (volume > 0, null only where
+    volume_rule is ``unknown``, volume_flag one of ``VOLUME_FLAGS``),
     unique entry_id and unique reduced_formula (one row per composition),
     the allowed sources and that every element present has a row at
     energy 0 (formation energies).
@@ -155,10 +166,7 @@ def validate_entries(df: pd.DataFrame) -> pd.DataFrame:
         raise SchemaError("entry table has no rows")
     for col, kind in ENTRY_COLUMNS.items():
         _check_column(df, col, kind)
-    vol = df["volume_per_atom_a3"].to_numpy()
-    if not np.all(vol > 0):
-        bad = df.loc[~(vol > 0), "reduced_formula"].iloc[0]
-        raise SchemaError(f"volume_per_atom_a3 must be > 0; {bad!r} has {vol[~(vol > 0)][0]}")
+    _check_volumes(df)
     for col in ("entry_id", "reduced_formula"):
         dup = df[col].duplicated()
         if dup.any():
@@ -188,6 +196,22 @@ def _check_column(df: pd.DataFrame, col: str, kind: str) -> None:
         raise SchemaError(f"column {col!r} must hold lists of element symbols")
     if base == "float" and not nullable and not np.all(np.isfinite(series.to_numpy(dtype=float))):
         raise SchemaError(f"column {col!r} must be finite")
+
+
+def _check_volumes(df: pd.DataFrame) -> None:
+    vol = df["volume_per_atom_a3"].to_numpy(dtype=float, na_value=np.nan)
+    unknown = (df["volume_rule"] == "unknown").to_numpy()
+    bad = ~(vol > 0) & ~(unknown & np.isnan(vol))
+    if bad.any():
+        raise SchemaError(
+            f"volume_per_atom_a3 must be > 0 (null only with volume_rule 'unknown'); "
+            f"{df['reduced_formula'].iloc[np.flatnonzero(bad)[0]]!r} has {vol[bad][0]}"
+        )
+    if (unknown & ~np.isnan(vol)).any():
+        raise SchemaError("volume_rule 'unknown' must come with a null volume_per_atom_a3")
+    flags = ~df["volume_flag"].isin(VOLUME_FLAGS)
+    if flags.any():
+        raise SchemaError(f"volume_flag must be one of {VOLUME_FLAGS}; got {df.loc[flags, 'volume_flag'].iloc[0]!r}")
 
 
 def _check_elements_at_zero(df: pd.DataFrame) -> None:
