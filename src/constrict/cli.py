@@ -39,6 +39,22 @@ def load_entry_set(source: str = "mp_offline", custom: str | None = None, data_d
     return load(source, custom=custom, data_dir=data_dir)
 
 
+def load_phase_sigmas(args, entry_set):
+    """Per-phase uncertainties of the Kcrit intervals (default model) for ``entry_set``.
+
+    An offline snapshot without custom entries gives its evidence columns
+    straight from the file (fast); any other table from the entry set's own
+    frame.
+    """
+    from constrict.uncertainty import phase_sigmas, read_evidence
+
+    if args.custom is None and args.source != "mp_api":
+        from constrict.paths import snapshot_path
+
+        return phase_sigmas(entry_set, evidence=read_evidence(snapshot_path(args.source, args.data_dir)))
+    return phase_sigmas(entry_set)
+
+
 def _clean(value):
     """JSON-safe value: NaN -> None, +-inf -> "inf"/"-inf"."""
     if isinstance(value, float):
@@ -134,8 +150,10 @@ def run_interface(args) -> int:
     path = plot_path(args)
     entry_set = load_entry_set(args.source, args.custom, args.data_dir)
     ion = _ion(entry_set, [args.electrolyte, args.coating], args.ion, args.allow_absent_ion)
+    sigmas = load_phase_sigmas(args, entry_set)
     rows = evaluate_interface(
-        entry_set, args.electrolyte, args.coating, voltages_v=args.voltage, working_ion=ion, convention=args.convention
+        entry_set, args.electrolyte, args.coating, voltages_v=args.voltage, working_ion=ion, convention=args.convention,
+        sigmas=sigmas,
     )
     plot = None
     if path is not None:
@@ -147,14 +165,16 @@ def run_interface(args) -> int:
     if args.json:
         print(json.dumps(_clean(rows), indent=1))
     else:
-        _print_interface(rows, ion)
+        _print_interface(rows, ion, sigmas.model)
     if plot is not None:
         report_plot(args, plot)
     return 0
 
 
-def _print_interface(rows: list[dict], ion: str) -> None:
-    """The interface as text: the reaction, its SEI and one line per voltage."""
+def _print_interface(rows: list[dict], ion: str, model) -> None:
+    """The interface as text: the reaction, its SEI and one line per voltage (Kcrit with its interval)."""
+    from constrict.uncertainty import kcrit_text
+
     r = rows[0]
     print(f"{r['electrolyte']} | {r['coating_formula']} ({r['coating_id']})  chemical system {r['chemical_system']}")
     print(f"working ion {ion}; amounts per atom of reactant; strain convention for Kcrit: {r['convention']}")
@@ -168,15 +188,18 @@ def _print_interface(rows: list[dict], ion: str) -> None:
     print(f"{1 - r['x_m']:.4g} {r['electrolyte']} + {r['x_m']:.4g} {r['coating_formula']} "
           f"-> {_phases(r['sei_products'])}")
     header = (f"{'V':>5} {'ion_rel':>8} {'dG eV':>9} {'eps_metal':>9} {'eps_res':>9} {'eps_rel':>9} "
-              f"{'Kcrit GPa':>10} {'Kcrit_sc':>9}  products")
+              f"{'Kcrit_sc':>9}  Kcrit [interval]")
     print(header)
     for r in rows:
         print(
             f"{r['voltage_v']:5.2f} {_fmt(r['ion_released_per_atom']):>8} {_fmt(r['dg_ev_per_atom']):>9} "
             f"{_fmt(r['eps_ion_metal']):>9} {_fmt(r['eps_reservoir']):>9} {_fmt(r['eps_released_metal']):>9} "
-            f"{_fmt(r['kcrit_gpa'], 2):>10} "
-            f"{_fmt(r['kcrit_sc_gpa'], 2):>9}  {_phases(r['products'])}"
+            f"{_fmt(r['kcrit_sc_gpa'], 2):>9}  Kcrit {kcrit_text(r, model.coverage_k)}"
         )
+        print(f"{'':5} -> {_phases(r['products'])}")
+    print(f"Kcrit interval: p = 0 products held, per-phase volume and energy uncertainties at "
+          f"{model.coverage_k:g} standard deviation(s); determined = finite with hi <= {model.max_ratio:g} x lo "
+          "(docs/science.md)")
 
 
 def _interface_args(p):

@@ -22,6 +22,7 @@ from constrict.opensystem import (
     check_voltages,
     open_system,
 )
+from constrict.uncertainty import INTERVAL_COLUMNS, PhaseSigmas, cached_phase_sigmas, kcrit_interval
 
 _FROM_TABLES = ("RESULT_COLUMNS", "RESULT_SCHEMA")
 
@@ -169,8 +170,9 @@ def evaluate_interface(
     voltages_v,
     working_ion: str,
     convention: Convention = DEFAULT_CONVENTION,
+    sigmas: PhaseSigmas | None = None,
 ) -> list[dict]:
-    """Interface reaction, SEI decomposition, strain and Kcrit at each voltage.
+    """Interface reaction, SEI decomposition, strain and Kcrit (with its interval) at each voltage.
 
     Parameters
     ----------
@@ -183,6 +185,10 @@ def evaluate_interface(
         Open element, e.g. "Li" or "Na".
     convention : {"ion_metal", "reservoir", "released_metal"}
         Volume convention of the exchanged ion for ``kcrit_gpa``.
+    sigmas : PhaseSigmas, optional
+        Per-phase uncertainties for the Kcrit interval
+        (:mod:`constrict.uncertainty`); default: those of the entry set's own
+        table under the default model.
 
     Returns
     -------
@@ -221,14 +227,18 @@ def evaluate_interface(
         per_v = dict.fromkeys(
             ("ion_released_per_atom", "dg_ev_per_atom", "v_r_a3_per_atom", "v_p_a3_per_atom",
              "v_metal_a3_per_atom", "eps_ion_metal", "eps_reservoir", "eps_released_metal", "kcrit_gpa",
-             "kcrit_sc_gpa"), nan,
+             "kcrit_sc_gpa", *INTERVAL_COLUMNS), nan,
         )
+        per_v["kcrit_determined"] = False
         return [{**base, "voltage_v": v, "products": "{}", **per_v, "status": "ok", "error": ""} for v in volts]
     reactant = ground_state(entry_set, rxn.sei_comp, rxn.sei_phases, rxn.sei_energy_per_atom_ev)
+    sigmas = (sigmas or cached_phase_sigmas(entry_set)).for_entry_set(entry_set)
+    metal_row = entry_set.find(working_ion)
     out = []
     for v in volts:
         at = kcrit_at(system, reactant, v)
         dec = at.decomposition
+        interval = kcrit_interval(dec, reactant, sigmas, convention=convention, metal_row=metal_row)
         out.append(
             {
                 **base,
@@ -244,6 +254,7 @@ def evaluate_interface(
                 "eps_released_metal": dec.eps_released_metal,
                 "kcrit_gpa": at.kcrit_gpa,
                 "kcrit_sc_gpa": at.kcrit_sc_gpa,
+                **interval.as_row(),
                 "status": "ok",
                 "error": "",
             }

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from constrict.errors import ConstrictError, SchemaError
 from constrict.evaluate import evaluate_interface, resolve_reactant
 from constrict.plan import all_shard_ids, plan_n_shards
 from constrict.tables import RESULT_SCHEMA, error_rows, read_results, results_frame, write_table
+from constrict.uncertainty import UncertaintyModel
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +84,37 @@ def _entry_set(entries_path: str):
     return entry_set
 
 
+@functools.lru_cache(maxsize=2)
+def table_phase_sigmas(entries_path: str, model: UncertaintyModel | None = None):
+    """Per-phase uncertainties of an entry-table file, once per process.
+
+    The entry set comes from the on-disk entry cache and the evidence
+    columns are read without validation, so this costs a fraction of a
+    second. Fitted over the whole table: for an entry set of some of its
+    rows use ``.for_entry_set(subset)``.
+
+    Parameters
+    ----------
+    entries_path : str
+        Entry-table Parquet.
+    model : UncertaintyModel, optional
+        Default ``UncertaintyModel()``.
+
+    Returns
+    -------
+    PhaseSigmas
+    """
+    from constrict.uncertainty import phase_sigmas, read_evidence
+
+    return phase_sigmas(_entry_set(str(entries_path)), model, evidence=read_evidence(entries_path))
+
+
 def evaluate_pairs(
     pairs: Sequence[dict[str, Any]],
     entries_path: str,
     voltages_v: Sequence[float],
     convention: str,
+    uncertainty: UncertaintyModel | None = None,
 ) -> list[dict]:
     """Evaluate pairs with the engine; one bad pair gives error rows, never an exception.
 
@@ -103,12 +130,16 @@ def evaluate_pairs(
         Voltages vs. the working-ion metal (V).
     convention : {"ion_metal", "reservoir", "released_metal"}
         Reaction-strain convention.
+    uncertainty : UncertaintyModel, optional
+        Per-phase uncertainties and interval settings of the Kcrit interval
+        (default ``UncertaintyModel()``).
 
     Returns
     -------
     list of dict
         ``len(pairs) * len(voltages_v)`` result rows.
     """
+    sigmas = table_phase_sigmas(entries_path, uncertainty or UncertaintyModel())
     entry_set = _entry_set(entries_path).fresh()
     electrolytes = {}  # formula -> Reactant, looked up once (a formula that is no reduced formula is parsed)
     rows: list[dict] = []
@@ -120,6 +151,7 @@ def evaluate_pairs(
             result = evaluate_interface(
                 entry_set, electrolytes[formula], pair["coating_id"],
                 voltages_v=list(voltages_v), working_ion=pair["working_ion"], convention=convention,
+                sigmas=sigmas,
             )
             for row in result:
                 row["electrolyte"] = pair["electrolyte"]
@@ -162,6 +194,7 @@ def screen_pairs(
     threads: int = 1,
     mem_mb: int | None = None,
     label: str = "screen",
+    uncertainty: UncertaintyModel | None = None,
 ) -> pd.DataFrame:
     """Evaluate plan rows (in this process, or with Dask) and return the sorted result table.
 
@@ -182,6 +215,8 @@ def screen_pairs(
         Memory for all workers together (MB); split evenly between them.
     label : str
         Prefix of the progress lines in the log.
+    uncertainty : UncertaintyModel, optional
+        Settings of the Kcrit interval (:func:`evaluate_pairs`).
 
     Returns
     -------
@@ -198,22 +233,24 @@ def screen_pairs(
              len(voltages_v), len(partitions), threads, "worker processes" if threads > 1 else "thread (in process)")
     rows: list[dict] = []
     if threads == 1 or len(partitions) <= 1:
-        rows = _run_in_process(partitions, entries_path, voltages_v, convention, progress)
+        rows = _run_in_process(partitions, entries_path, voltages_v, convention, uncertainty, progress)
     else:
-        rows = _run_distributed(partitions, entries_path, voltages_v, convention, progress, threads, mem_mb)
+        rows = _run_distributed(partitions, entries_path, voltages_v, convention, uncertainty, progress, threads,
+                                mem_mb)
     return results_frame(rows)
 
 
-def _run_in_process(partitions, entries_path, voltages_v, convention, progress) -> list[dict]:
+def _run_in_process(partitions, entries_path, voltages_v, convention, uncertainty, progress) -> list[dict]:
     rows: list[dict] = []
     for partition in partitions:
-        part = evaluate_pairs(partition, entries_path, voltages_v, convention)
+        part = evaluate_pairs(partition, entries_path, voltages_v, convention, uncertainty)
         rows.extend(part)
         progress.update(len(part) // max(len(voltages_v), 1))
     return rows
 
 
-def _run_distributed(partitions, entries_path, voltages_v, convention, progress, threads, mem_mb) -> list[dict]:
+def _run_distributed(partitions, entries_path, voltages_v, convention, uncertainty, progress, threads,
+                     mem_mb) -> list[dict]:
     from dask.distributed import Client, LocalCluster, as_completed
 
     memory_limit = f"{int(mem_mb) // threads}MB" if mem_mb else "auto"
@@ -226,7 +263,7 @@ def _run_distributed(partitions, entries_path, voltages_v, convention, progress,
                      silence_logs=logging.WARNING) as cluster,
         Client(cluster) as client,
     ):
-        futures = [client.submit(evaluate_pairs, p, entries_path, voltages_v, convention, pure=False)
+        futures = [client.submit(evaluate_pairs, p, entries_path, voltages_v, convention, uncertainty, pure=False)
                    for p in partitions]
         for future in as_completed(futures):
             part = future.result()
@@ -246,13 +283,17 @@ def screen_shard(
     convention: str = DEFAULT_CONVENTION,
     threads: int = 1,
     mem_mb: int | None = None,
+    uncertainty: Mapping[str, Any] | UncertaintyModel | None = None,
 ) -> pd.DataFrame:
     """Evaluate one shard of the plan and write its Parquet atomically.
 
     A shard of the plan with no pairs (fewer partitions than shards) writes
     an empty table with the full result schema; a shard id outside the plan
-    is an error.
+    is an error. ``uncertainty`` is the config's ``uncertainty:`` mapping
+    (or an :class:`~constrict.uncertainty.UncertaintyModel`), checked here.
     """
+    if not isinstance(uncertainty, UncertaintyModel):
+        uncertainty = UncertaintyModel.from_config(uncertainty)
     if shard not in all_shard_ids(plan_n_shards(plan_path)):
         raise ConstrictError(f"shard {shard} is not in {plan_path}; rerun plan_shards")
     plan = pd.read_parquet(plan_path)
@@ -262,7 +303,7 @@ def screen_shard(
         write_table(results_frame([]), out_path, RESULT_SCHEMA)
         return results_frame([])
     results = screen_pairs(pairs, entries_path, voltages_v=voltages_v, convention=convention,
-                           threads=threads, mem_mb=mem_mb, label=f"shard {shard}")
+                           threads=threads, mem_mb=mem_mb, label=f"shard {shard}", uncertainty=uncertainty)
     n_error = int((results["status"] == "error").sum() // max(len(voltages_v), 1))
     if n_error:
         first = results.loc[results["status"] == "error", "error"].iloc[0]

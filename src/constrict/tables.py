@@ -51,6 +51,11 @@ RESULT_SCHEMA = pa.schema(
         ("eps_released_metal", pa.float64()),
         ("kcrit_gpa", pa.float64()),
         ("kcrit_sc_gpa", pa.float64()),
+        ("kcrit_lo_gpa", pa.float64()),
+        ("kcrit_hi_gpa", pa.float64()),
+        ("kcrit_determined", pa.bool_()),
+        ("eps_sigma", pa.float64()),
+        ("dg_sigma_ev_per_atom", pa.float64()),
         ("status", pa.string()),
         ("error", pa.string()),
     ]
@@ -66,6 +71,7 @@ RESULT_SORT = ["electrolyte", "coating_id", "voltage_v"]
 
 _FLOAT_FIELDS = [f.name for f in RESULT_SCHEMA if pa.types.is_floating(f.type) and f.name != "voltage_v"]
 _STRING_FIELDS = ["sei_composition", "sei_products", "products"]
+_BOOL_FIELDS = [f.name for f in RESULT_SCHEMA if pa.types.is_boolean(f.type)]
 
 
 def write_table(
@@ -133,7 +139,7 @@ def results_frame(rows: Iterable[dict] | pd.DataFrame) -> pd.DataFrame:
     df = df[RESULT_SCHEMA.names]
     for name in _FLOAT_FIELDS + ["voltage_v"]:
         df[name] = df[name].astype("float64")
-    for name in ("reacts", "mutual"):
+    for name in _BOOL_FIELDS:
         df[name] = df[name].astype(bool)
     return df.sort_values(RESULT_SORT, kind="mergesort").reset_index(drop=True)
 
@@ -150,6 +156,6 @@ def error_rows(pair: dict[str, Any], voltages_v: Sequence[float], convention: st
         electrolyte=pair["electrolyte"], electrolyte_label=pair["electrolyte_label"],
         working_ion=pair["working_ion"], coating_id=pair["coating_id"],
         coating_formula=pair["coating_formula"], chemical_system=pair["chemical_system"],
-        convention=convention, reacts=False, mutual=False, status="error", error=error,
+        convention=convention, status="error", error=error, **dict.fromkeys(_BOOL_FIELDS, False),
     )
     return [{**base, "voltage_v": float(v)} for v in voltages_v]

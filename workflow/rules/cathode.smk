@@ -54,6 +54,7 @@ rule cathode_shard:
     params:
         voltages_v=cathode_voltages_v(),
         convention=config["convention"],
+        uncertainty=config["uncertainty"],
     script:
         "../scripts/screen_shard.py"
 
@@ -98,6 +99,7 @@ rule cathode_coatings_alone:
         runtime=config["runtime_min"],
     params:
         convention=config["convention"],
+        uncertainty=config["uncertainty"],
     script:
         "../scripts/cathode_coatings_alone.py"
 

@@ -65,6 +65,7 @@ rule screen_shard:
     params:
         voltages_v=config["voltages_v"],
         convention=config["convention"],
+        uncertainty=config["uncertainty"],
     script:
         "../scripts/screen_shard.py"
 

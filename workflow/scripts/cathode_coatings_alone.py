@@ -8,5 +8,5 @@ if __name__ == "__main__":
 
     write_coatings_alone(
         snakemake.input.entries, snakemake.input.coatings, snakemake.input.reactants, snakemake.output[0],
-        convention=snakemake.params.convention,
+        convention=snakemake.params.convention, uncertainty=snakemake.params.get("uncertainty"),
     )

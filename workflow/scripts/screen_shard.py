@@ -11,4 +11,5 @@ if __name__ == "__main__":
         snakemake.input.plan, snakemake.wildcards.shard, snakemake.input.entries, snakemake.output[0],
         voltages_v=snakemake.params.voltages_v, convention=snakemake.params.convention,
         threads=snakemake.threads, mem_mb=snakemake.resources.mem_mb,
+        uncertainty=snakemake.params.get("uncertainty"),
     )

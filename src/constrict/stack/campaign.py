@@ -30,7 +30,7 @@ from constrict.errors import ConfigError, ConstrictError, SchemaError
 from constrict.evaluate import composition_reactant
 from constrict.hull import EntrySet, parse_composition
 from constrict.plan import PLAN_SCHEMA, count_pairs, plan_shards, resolve_electrolytes
-from constrict.screen import entries_within
+from constrict.screen import entries_within, table_phase_sigmas
 from constrict.stack.cathodes import (
     Cathode,
     cathode_states,
@@ -39,6 +39,7 @@ from constrict.stack.cathodes import (
 )
 from constrict.stack.physics import coating_alone, interface_kcrit_gpa, required_keff_gpa
 from constrict.tables import RESULT_SCHEMA, error_rows, read_results, write_table
+from constrict.uncertainty import UncertaintyModel
 
 log = logging.getLogger(__name__)
 
@@ -335,12 +336,15 @@ def write_coatings_alone(
     out_path: str | Path,
     *,
     convention: str = DEFAULT_CONVENTION,
+    uncertainty: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Window and self-decomposition of every stack coating at every cathode voltage of its working ion.
 
     One process, coatings in entry_id order; the entry set holds the
     entries inside the coatings' chemical systems (with the working ions).
-    A coating that fails gives rows with ``status = "error"``.
+    A coating that fails gives rows with ``status = "error"``. The Kcrit
+    intervals use the per-phase uncertainties of the whole entry table
+    under ``uncertainty`` (the config's mapping; :mod:`constrict.uncertainty`).
 
     Returns
     -------
@@ -354,13 +358,14 @@ def write_coatings_alone(
     entries = pd.read_parquet(entries_path)
     systems = {"-".join(sorted(set(s.split("-")) | {ion})) for s in coatings["chemical_system"] for ion in voltages}
     entry_set = EntrySet.from_frame(entries_within(entries, systems).reset_index(drop=True))
+    sigmas = table_phase_sigmas(str(entries_path), UncertaintyModel.from_config(uncertainty)).for_entry_set(entry_set)
     rows: list[dict] = []
     start = last = time.perf_counter()
     for i, coating in enumerate(coatings.itertuples(index=False), start=1):
         for ion, volts in voltages.items():
             try:
                 rows.extend(coating_alone(entry_set, coating.entry_id, voltages_v=volts, working_ion=ion,
-                                          convention=convention))
+                                          convention=convention, sigmas=sigmas))
             except Exception as exc:
                 pair = {"electrolyte": "", "electrolyte_label": "", "working_ion": ion, "coating_id": coating.entry_id,
                         "coating_formula": coating.reduced_formula, "chemical_system": coating.chemical_system}

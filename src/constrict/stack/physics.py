@@ -20,6 +20,7 @@ from constrict.evaluate import _amounts_json, evaluate_interface, resolve_reacta
 from constrict.hull import EntrySet
 from constrict.kcrit import kcrit_at
 from constrict.opensystem import Convention, check_convention, check_voltages, open_system
+from constrict.uncertainty import PhaseSigmas, cached_phase_sigmas, kcrit_interval
 
 SIDES = ("coating", "cathode", "electrolyte")
 """The three Kcrit of a stack; ``limiting`` names the one that sets the required Keff."""
@@ -32,6 +33,7 @@ def coating_alone(
     voltages_v: Sequence[float],
     working_ion: str,
     convention: Convention = DEFAULT_CONVENTION,
+    sigmas: PhaseSigmas | None = None,
 ) -> list[dict]:
     """The coating's own window and self-decomposition at each voltage.
 
@@ -49,6 +51,9 @@ def coating_alone(
         Open element, e.g. ``"Li"``.
     convention : {"ion_metal", "reservoir", "released_metal"}
         Reaction-strain convention of ``kcrit_gpa``.
+    sigmas : PhaseSigmas, optional
+        Per-phase uncertainties of the Kcrit interval (default: those of the
+        entry set's own table, :func:`constrict.uncertainty.cached_phase_sigmas`).
 
     Returns
     -------
@@ -59,7 +64,9 @@ def coating_alone(
         ion_released_per_atom, dg_ev_per_atom (eV per atom of R),
         v_r_a3_per_atom, v_p_a3_per_atom, v_metal_a3_per_atom (Å³), eps_ion_metal,
         eps_reservoir, eps_released_metal, kcrit_gpa and kcrit_sc_gpa (GPa;
-        0 = stable at V), status ("ok") and error ("").
+        0 = stable at V), the interval columns of
+        :data:`constrict.uncertainty.INTERVAL_COLUMNS`, status ("ok") and
+        error ("").
     """
     convention = check_convention(convention)
     volts = check_voltages(voltages_v)
@@ -67,10 +74,13 @@ def coating_alone(
     system = open_system(entry_set, reactant.comp, working_ion, convention)
     low_v, high_v = window(system, reactant.comp)
     state = ground_state(entry_set, reactant.comp)
+    sigmas = (sigmas or cached_phase_sigmas(entry_set)).for_entry_set(entry_set)
+    metal_row = entry_set.find(working_ion)
     rows = []
     for v in volts:
         at = kcrit_at(system, state, v)
         dec = at.decomposition
+        interval = kcrit_interval(dec, state, sigmas, convention=convention, metal_row=metal_row)
         rows.append({
             "coating_id": coating_id, "coating_formula": reactant.formula, "working_ion": working_ion,
             "convention": convention, "window_low_v": low_v, "window_high_v": high_v, "voltage_v": v,
@@ -79,7 +89,7 @@ def coating_alone(
             "v_r_a3_per_atom": float(dec.v_r_a3_per_atom), "v_p_a3_per_atom": float(dec.v_p_a3_per_atom),
             "v_metal_a3_per_atom": float(dec.v_metal_a3_per_atom), "eps_ion_metal": float(dec.eps_ion_metal),
             "eps_reservoir": float(dec.eps_reservoir), "eps_released_metal": float(dec.eps_released_metal),
-            "kcrit_gpa": at.kcrit_gpa, "kcrit_sc_gpa": at.kcrit_sc_gpa,
+            "kcrit_gpa": at.kcrit_gpa, "kcrit_sc_gpa": at.kcrit_sc_gpa, **interval.as_row(),
             "status": "ok", "error": "",
         })
     return rows
