@@ -122,7 +122,7 @@ def test_ranking_layout(campaign, ranking):
     assert (ranking["status"] == "ok").all()
     for _, group in ranking.groupby(["cathode", "electrolyte"]):
         assert group["rank"].tolist() == list(range(1, len(group) + 1))
-        assert group["keff_required_gpa"].is_monotonic_increasing
+        assert group["keff_required_hi_gpa"].is_monotonic_increasing  # ranked by the upper bound
     skipped = pd.read_csv(campaign["skipped.tsv"], sep="\t")
     assert skipped["reactant"].tolist() == ["Na3PS4", "LiTaO3"]
     assert "working ion Na" in skipped["reason"].iloc[0] and skipped["role"].iloc[1] == "known coating"
@@ -138,6 +138,12 @@ def test_required_keff_is_the_largest_kcrit(ranking):
     assert (ranking["constriction_stable"] == (ranking["keff_required_gpa"] <= DEFAULT_KEFF_GPA)).all()
     assert (ranking["keff_required_sc_gpa"] >= ranking["keff_required_gpa"]).all()
     assert (ranking.loc[~ranking["cathode_reacts"], "cathode_kcrit_gpa"] == 0).all()
+    for bound in ("lo", "hi"):
+        sides = ranking[[f"{side}_kcrit_{bound}_gpa" for side in ("coating", "cathode", "electrolyte")]].to_numpy()
+        np.testing.assert_array_equal(ranking[f"keff_required_{bound}_gpa"].to_numpy(), sides.max(axis=1))
+    assert (ranking["keff_required_lo_gpa"] <= ranking["keff_required_gpa"]).all()
+    assert (ranking["keff_required_gpa"] <= ranking["keff_required_hi_gpa"]).all()
+    assert ranking.loc[~ranking["cathode_reacts"], "cathode_kcrit_determined"].all()
 
 
 def test_ranking_is_deterministic(campaign, entries, config, tmp_path):

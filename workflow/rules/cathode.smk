@@ -136,6 +136,7 @@ rule cathode_rank:
         runtime=15,
     params:
         keff_gpa=config["cathode"]["keff_gpa"],
+        max_ratio=config["uncertainty"]["max_ratio"],
     script:
         "../scripts/cathode_rank.py"
 

@@ -9,5 +9,5 @@ if __name__ == "__main__":
     write_ranking(
         snakemake.input.interfaces, snakemake.input.alone, snakemake.input.reactants, snakemake.input.coatings,
         keff_gpa=snakemake.params.keff_gpa, ranking_path=snakemake.output.ranking, tsv_path=snakemake.output.tsv,
-        known_path=snakemake.output.known,
+        known_path=snakemake.output.known, max_ratio=snakemake.params.max_ratio,
     )

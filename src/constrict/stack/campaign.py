@@ -39,7 +39,7 @@ from constrict.stack.cathodes import (
 )
 from constrict.stack.physics import coating_alone, interface_kcrit_gpa, required_keff_gpa
 from constrict.tables import RESULT_SCHEMA, error_rows, read_results, write_table
-from constrict.uncertainty import UncertaintyModel
+from constrict.uncertainty import UncertaintyModel, determined
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,9 @@ _SIDE_COLUMNS = {
     "strain": pa.float64(),
     "kcrit_gpa": pa.float64(),
     "kcrit_sc_gpa": pa.float64(),
+    "kcrit_hi_gpa": pa.float64(),
+    "kcrit_lo_gpa": pa.float64(),
+    "kcrit_determined": pa.bool_(),
 }
 
 RANKING_SCHEMA = pa.schema(
@@ -98,6 +101,9 @@ RANKING_SCHEMA = pa.schema(
         ("coating_formula", pa.string()),
         ("known_coating", pa.bool_()),
         ("keff_required_gpa", pa.float64()),
+        ("keff_required_hi_gpa", pa.float64()),
+        ("keff_required_lo_gpa", pa.float64()),
+        ("keff_required_determined", pa.bool_()),
         ("limiting", pa.string()),
         ("constriction_stable", pa.bool_()),
         ("keff_gpa", pa.float64()),
@@ -105,6 +111,9 @@ RANKING_SCHEMA = pa.schema(
         ("coating_kcrit_gpa", pa.float64()),
         ("cathode_kcrit_gpa", pa.float64()),
         ("electrolyte_kcrit_gpa", pa.float64()),
+        ("coating_kcrit_hi_gpa", pa.float64()),
+        ("cathode_kcrit_hi_gpa", pa.float64()),
+        ("electrolyte_kcrit_hi_gpa", pa.float64()),
         ("cathode_e_rxn_ev_per_atom", pa.float64()),
         ("electrolyte_e_rxn_ev_per_atom", pa.float64()),
         ("coating_window_low_v", pa.float64()),
@@ -120,18 +129,22 @@ RANKING_SCHEMA = pa.schema(
         ("coating_band_gap_ev", pa.float64()),
         ("coating_e_above_hull_ev", pa.float64()),
         ("coating_kcrit_sc_gpa", pa.float64()),
+        ("coating_kcrit_lo_gpa", pa.float64()),
+        ("coating_kcrit_determined", pa.bool_()),
         ("coating_dg_ev_per_atom", pa.float64()),
         ("coating_products", pa.string()),
         *[(f"{side}_{name}", kind) for side in ("cathode", "electrolyte") for name, kind in _SIDE_COLUMNS.items()
-          if name not in ("kcrit_gpa", "e_rxn_ev_per_atom")],
+          if name not in ("kcrit_gpa", "kcrit_hi_gpa", "e_rxn_ev_per_atom")],
         ("status", pa.string()),
         ("error", pa.string()),
     ]
 )
 """The ranking (docs/cathode.md lists every column and unit): one row per cathode state x
-electrolyte x coating, ranked by the required Keff within each cathode state and electrolyte."""
+electrolyte x coating, ranked by the upper bound of the required Keff within each cathode
+state and electrolyte."""
 
-KNOWN_COLUMNS = ["cathode", "electrolyte", "coating_formula", "rank", "n_coatings", "keff_required_gpa", "limiting",
+KNOWN_COLUMNS = ["cathode", "electrolyte", "coating_formula", "rank", "n_coatings", "keff_required_gpa",
+                 "keff_required_hi_gpa", "keff_required_determined", "limiting",
                  "constriction_stable", "coating_kcrit_gpa", "cathode_kcrit_gpa", "electrolyte_kcrit_gpa",
                  "cathode_e_rxn_ev_per_atom", "electrolyte_e_rxn_ev_per_atom", "coating_window_low_v",
                  "coating_window_high_v"]
@@ -406,16 +419,20 @@ def rank_stacks(
     coatings: pd.DataFrame,
     *,
     keff_gpa: float,
+    max_ratio: float = UncertaintyModel().max_ratio,
 ) -> pd.DataFrame:
-    """The ranking: every cathode state x electrolyte x coating, by the Keff the stack needs.
+    """The ranking: every cathode state x electrolyte x coating, by the upper bound of the Keff the stack needs.
 
     For cathode state c (voltage V_c) and electrolyte e of c's working ion,
     each coating k joins the c|k and e|k interface rows at V_c and the k-alone
     row at V_c. An interface that forms no SEI counts Kcrit 0
-    (:func:`~constrict.stack.physics.interface_kcrit_gpa`). Within (c, e)
-    the rows are ranked by the required Keff, ties broken by the next
-    largest Kcrit, then the smallest, then the summed reaction energy of
-    both interfaces (less negative first), then coating_id; error rows come
+    (:func:`~constrict.stack.physics.interface_kcrit_gpa`). The required
+    Keff is the largest of the three Kcrit; its interval is
+    [largest kcrit_lo, largest kcrit_hi]. Within (c, e) the rows are ranked
+    by the upper bound ``keff_required_hi_gpa`` (a stack is only as good as
+    the data can promise), ties broken by the point value, the next largest
+    Kcrit, then the smallest, then the summed reaction energy of both
+    interfaces (less negative first), then coating_id; error rows come
     last. A coating with c's or e's own composition has no interface there
     and is left out of (c, e).
 
@@ -433,6 +450,9 @@ def rank_stacks(
         e_above_hull_ev, known_coating).
     keff_gpa : float
         Keff (GPa) of the ``constriction_stable`` column.
+    max_ratio : float
+        The determined rule's ratio (config ``uncertainty.max_ratio``) for
+        ``keff_required_determined``.
 
     Returns
     -------
@@ -453,10 +473,13 @@ def rank_stacks(
                  "e_above_hull_ev": "coating_e_above_hull_ev"})
     alone_cols = alone.rename(columns={"window_low_v": "coating_window_low_v", "window_high_v": "coating_window_high_v",
                                        "kcrit_gpa": "coating_kcrit_gpa", "kcrit_sc_gpa": "coating_kcrit_sc_gpa",
+                                       "kcrit_lo_gpa": "coating_kcrit_lo_gpa", "kcrit_hi_gpa": "coating_kcrit_hi_gpa",
+                                       "kcrit_determined": "coating_kcrit_determined",
                                        "dg_ev_per_atom": "coating_dg_ev_per_atom", "products": "coating_products",
                                        "status": "coating_status", "error": "coating_error"})
     alone_cols = alone_cols[["coating_id", "working_ion", "voltage_v", "coating_window_low_v", "coating_window_high_v",
-                             "coating_kcrit_gpa", "coating_kcrit_sc_gpa", "coating_dg_ev_per_atom", "coating_products",
+                             "coating_kcrit_gpa", "coating_kcrit_sc_gpa", "coating_kcrit_lo_gpa",
+                             "coating_kcrit_hi_gpa", "coating_kcrit_determined", "coating_dg_ev_per_atom", "coating_products",
                              "coating_status", "coating_error"]]
     cathode_side = _side(interfaces, "cathode", convention)
     electrolyte_side = _side(interfaces, "electrolyte", convention)
@@ -476,19 +499,26 @@ def rank_stacks(
     if not frames:
         return pd.DataFrame({f.name: pd.Series(dtype=f.type.to_pandas_dtype()) for f in RANKING_SCHEMA})
     table = pd.concat(frames, ignore_index=True)
-    return _ranked(table)
+    return _ranked(table, max_ratio)
 
 
-def _ranked(table: pd.DataFrame) -> pd.DataFrame:
-    """Required Keff, status, constriction_stable and rank of joined stack rows."""
+def _ranked(table: pd.DataFrame, max_ratio: float) -> pd.DataFrame:
+    """Required Keff with its interval, status, constriction_stable and rank of joined stack rows."""
     kcrit = {}
-    for quantity in ("kcrit_gpa", "kcrit_sc_gpa"):
+    for quantity in ("kcrit_gpa", "kcrit_sc_gpa", "kcrit_lo_gpa", "kcrit_hi_gpa"):
         for side in ("cathode", "electrolyte"):
             column = f"{side}_{quantity}"
             table[column] = interface_kcrit_gpa(table[column], table[f"{side}_reacts"])
         kcrit[quantity] = [table[f"{side}_{quantity}"] for side in ("coating", "cathode", "electrolyte")]
+    for side in ("cathode", "electrolyte"):  # no interphase: Kcrit 0 for certain
+        no_sei = ~table[f"{side}_reacts"] & (table[f"{side}_status"] == "ok")
+        table[f"{side}_kcrit_determined"] = table[f"{side}_kcrit_determined"] | no_sei
     table["keff_required_gpa"], table["limiting"] = required_keff_gpa(*kcrit["kcrit_gpa"])
     table["keff_required_sc_gpa"], _ = required_keff_gpa(*kcrit["kcrit_sc_gpa"])
+    table["keff_required_lo_gpa"], _ = required_keff_gpa(*kcrit["kcrit_lo_gpa"])
+    table["keff_required_hi_gpa"], _ = required_keff_gpa(*kcrit["kcrit_hi_gpa"])
+    table["keff_required_determined"] = [determined(lo, hi, max_ratio) for lo, hi in
+                                         zip(table["keff_required_lo_gpa"], table["keff_required_hi_gpa"], strict=True)]
     errors = [table[f"{side}_error"].where(table[f"{side}_status"] == "error", "") for side in
               ("coating", "cathode", "electrolyte")]
     table["error"] = [
@@ -496,14 +526,17 @@ def _ranked(table: pd.DataFrame) -> pd.DataFrame:
                   if text) for row in zip(*errors, strict=True)]
     table["status"] = np.where(table["error"] == "", "ok", "error")
     bad = table["status"] == "error"
-    table.loc[bad, ["keff_required_gpa", "keff_required_sc_gpa"]] = np.nan
+    keff_columns = ["keff_required_gpa", "keff_required_sc_gpa", "keff_required_lo_gpa", "keff_required_hi_gpa"]
+    table.loc[bad, keff_columns] = np.nan
     table.loc[bad, "limiting"] = ""
+    table.loc[bad, "keff_required_determined"] = False
     table["constriction_stable"] = table["keff_required_gpa"] <= table["keff_gpa"]
     three = np.sort(np.stack([np.asarray(k, dtype=float) for k in kcrit["kcrit_gpa"]], axis=1), axis=1)
     table["_second"], table["_third"] = three[:, 1], three[:, 0]
     table["_rxn"] = -(table["cathode_e_rxn_ev_per_atom"].fillna(0) + table["electrolyte_e_rxn_ev_per_atom"].fillna(0))
     table["_bad"] = bad.astype(int)
-    table = table.sort_values(["_c", "_e", "_bad", "keff_required_gpa", "_second", "_third", "_rxn", "coating_id"],
+    table = table.sort_values(["_c", "_e", "_bad", "keff_required_hi_gpa", "keff_required_gpa", "_second", "_third",
+                               "_rxn", "coating_id"],
                               kind="mergesort", na_position="last").reset_index(drop=True)
     table["rank"] = table.groupby(["_c", "_e"]).cumcount().astype("int64") + 1
     table["n_coatings"] = table.groupby(["_c", "_e"])["rank"].transform("size").astype("int64")
@@ -531,6 +564,7 @@ def write_ranking(
     ranking_path: str | Path,
     tsv_path: str | Path,
     known_path: str | Path,
+    max_ratio: float = UncertaintyModel().max_ratio,
 ) -> pd.DataFrame:
     """Rank the stacks (:func:`rank_stacks`) and write the ranking as Parquet and TSV, and the known coatings' ranks.
 
@@ -539,7 +573,7 @@ def write_ranking(
     keeps every number as computed.
     """
     ranking = rank_stacks(read_results(interfaces_path), pd.read_parquet(alone_path), pd.read_parquet(reactants_path),
-                          pd.read_parquet(coatings_path), keff_gpa=keff_gpa)
+                          pd.read_parquet(coatings_path), keff_gpa=keff_gpa, max_ratio=max_ratio)
     write_table(ranking, ranking_path, RANKING_SCHEMA)
     for frame, path in ((ranking, tsv_path), (known_coating_ranks(ranking), known_path)):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -549,10 +583,12 @@ def write_ranking(
     for (cathode, electrolyte), group in ranking.groupby(["cathode", "electrolyte"], sort=False):
         ok = group[group["status"] == "ok"]
         log.info("%s | coating | %s: %d stacks, %d constriction-stable at Keff = %g GPa, %d need Keff = 0, "
-                 "%d need inf, %d errors; best %s (%.3g GPa)", cathode, electrolyte, len(group),
+                 "%d need inf, %d not determined, %d errors; ranked by the upper bound of the required Keff: "
+                 "best %s (%.3g GPa, upper bound %.3g)", cathode, electrolyte, len(group),
                  int(ok["constriction_stable"].sum()), keff_gpa, int((ok["keff_required_gpa"] == 0).sum()),
-                 int(np.isinf(ok["keff_required_gpa"]).sum()), len(group) - len(ok),
-                 group["coating_formula"].iloc[0], group["keff_required_gpa"].iloc[0])
+                 int(np.isinf(ok["keff_required_gpa"]).sum()), int((~ok["keff_required_determined"]).sum()),
+                 len(group) - len(ok), group["coating_formula"].iloc[0], group["keff_required_gpa"].iloc[0],
+                 group["keff_required_hi_gpa"].iloc[0])
     for row in known_coating_ranks(ranking).itertuples(index=False):
         log.info("known coating %s on %s | %s: rank %d of %d, required Keff %.3g GPa (%s)", row.coating_formula,
                  row.cathode, row.electrolyte, row.rank, row.n_coatings, row.keff_required_gpa, row.limiting)

@@ -13,6 +13,7 @@ from constrict import DEFAULT_CONVENTION, STRAIN_CONVENTIONS, cli
 from constrict.errors import ConfigError
 from constrict.hull import parse_composition
 from constrict.stack.cathodes import DEFAULT_KEFF_GPA, KNOWN_CATHODES
+from constrict.uncertainty import kcrit_text
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -63,8 +64,9 @@ def run(args) -> int:
     if ion not in {el.symbol for el in parse_composition(electrolyte.formula).elements}:
         raise ConfigError(f"electrolyte {electrolyte.formula} holds no {ion}: a {ion} cathode pairs only with "
                           f"{ion} electrolytes")
+    sigmas = cli.load_phase_sigmas(args, entry_set)
     stack = evaluate_stack(entry_set, args.cathode, args.coating, args.electrolyte, voltage_v=voltage_v,
-                           working_ion=ion, convention=args.convention)
+                           working_ion=ion, convention=args.convention, sigmas=sigmas)
     stable = stack.stable_at(args.keff)
     plot = None
     if path is not None:
@@ -73,30 +75,36 @@ def run(args) -> int:
         plot = stack_figure(stack, path, keff_gpa=args.keff)
     if args.json:
         out = {"voltage_v": voltage_v, "working_ion": ion, "convention": args.convention, "keff_gpa": args.keff,
-               "keff_required_gpa": stack.keff_required_gpa, "limiting": stack.limiting,
+               "keff_required_gpa": stack.keff_required_gpa, "keff_required_lo_gpa": stack.keff_required_lo_gpa,
+               "keff_required_hi_gpa": stack.keff_required_hi_gpa,
+               "keff_required_determined": stack.keff_required_determined, "limiting": stack.limiting,
                "keff_required_sc_gpa": stack.keff_required_sc_gpa, "constriction_stable": stable,
                "coating": stack.coating, "cathode_interface": stack.cathode,
                "electrolyte_interface": stack.electrolyte}
         print(json.dumps(cli._clean(out), indent=1))
         return 0
     alone = stack.coating
+    k = sigmas.model.coverage_k
     print(f"{stack.cathode['electrolyte']} | {alone['coating_formula']} | {stack.electrolyte['electrolyte']} at "
           f"{voltage_v:g} V vs. {ion}/{ion}+; strain convention {args.convention}; per atom of reactant")
     print(f"coating {alone['coating_formula']} ({alone['coating_id']}): unconstrained window "
           f"{cli._fmt(alone['window_low_v'], 3)} - {cli._fmt(alone['window_high_v'], 3)} V; alone at {voltage_v:g} V: "
-          f"Kcrit {cli._fmt(alone['kcrit_gpa'], 2)} GPa (Kcrit_sc {cli._fmt(alone['kcrit_sc_gpa'], 2)}), "
+          f"Kcrit {kcrit_text(alone, k)} (Kcrit_sc {cli._fmt(alone['kcrit_sc_gpa'], 2)}), "
           f"dG {cli._fmt(alone['dg_ev_per_atom'])} eV -> {cli._phases(alone['products'])}")
     for side, row in (("cathode", stack.cathode), ("electrolyte", stack.electrolyte)):
-        print(f"{side} interface ({row['electrolyte']} | {row['coating_formula']}): " + _interface_line(row))
-    print(f"required Keff = {cli._fmt(stack.keff_required_gpa, 2)} GPa (set by: {stack.limiting}); "
-          f"self-consistent {cli._fmt(stack.keff_required_sc_gpa, 2)} GPa")
+        print(f"{side} interface ({row['electrolyte']} | {row['coating_formula']}): " + _interface_line(row, k))
+    verdict = "" if stack.keff_required_determined else "; not determined by the data"
+    print(f"required Keff = {cli._fmt(stack.keff_required_gpa, 2)} GPa [{cli._fmt(stack.keff_required_lo_gpa, 2)}, "
+          f"{cli._fmt(stack.keff_required_hi_gpa, 2)}] (set by: {stack.limiting}{verdict}); upper bound "
+          f"{cli._fmt(stack.keff_required_hi_gpa, 2)} GPa, the number the campaign ranks stacks by; self-consistent "
+          f"{cli._fmt(stack.keff_required_sc_gpa, 2)} GPa")
     print(f"constriction-stable at Keff = {args.keff:g} GPa: {'yes' if stable else 'no'}")
     if plot is not None:
         cli.report_plot(args, plot)
     return 0
 
 
-def _interface_line(row: dict) -> str:
+def _interface_line(row: dict, coverage_k: float) -> str:
     """One interface in one line: reaction, SEI, and its decomposition at the voltage."""
     if not row["reacts"]:
         return (f"no reaction (E_rxn {cli._fmt(row['e_rxn_ev_per_atom'])}, mutual "
@@ -104,5 +112,5 @@ def _interface_line(row: dict) -> str:
     return (f"x_m = {cli._fmt(row['x_m'])}, E_rxn = {cli._fmt(row['e_rxn_ev_per_atom'])} eV/atom (mutual "
             f"{cli._fmt(row['e_rxn_mutual_ev_per_atom'])}); SEI {cli._phases(row['sei_products'])}; "
             f"dG {cli._fmt(row['dg_ev_per_atom'])} eV, eps {cli._fmt(row['eps_' + row['convention']])}, "
-            f"Kcrit {cli._fmt(row['kcrit_gpa'], 2)} GPa (Kcrit_sc {cli._fmt(row['kcrit_sc_gpa'], 2)}) -> "
+            f"Kcrit {kcrit_text(row, coverage_k)} (Kcrit_sc {cli._fmt(row['kcrit_sc_gpa'], 2)}) -> "
             f"{cli._phases(row['products'])}")

@@ -20,7 +20,7 @@ from constrict.evaluate import _amounts_json, evaluate_interface, resolve_reacta
 from constrict.hull import EntrySet
 from constrict.kcrit import kcrit_at
 from constrict.opensystem import Convention, check_convention, check_voltages, open_system
-from constrict.uncertainty import PhaseSigmas, cached_phase_sigmas, kcrit_interval
+from constrict.uncertainty import PhaseSigmas, cached_phase_sigmas, determined, kcrit_interval
 
 SIDES = ("coating", "cathode", "electrolyte")
 """The three Kcrit of a stack; ``limiting`` names the one that sets the required Keff."""
@@ -164,6 +164,11 @@ class Stack:
         Which of :data:`SIDES` sets it (``"none"`` when all are 0).
     keff_required_sc_gpa : float
         The same with the self-consistent Kcrit_sc.
+    keff_required_lo_gpa, keff_required_hi_gpa : float
+        Its interval: the largest ``kcrit_lo_gpa`` and the largest
+        ``kcrit_hi_gpa`` of the three (GPa).
+    keff_required_determined : bool
+        That interval passes the determined rule (:func:`constrict.uncertainty.determined`).
     """
 
     voltage_v: float
@@ -173,6 +178,9 @@ class Stack:
     keff_required_gpa: float
     limiting: str
     keff_required_sc_gpa: float
+    keff_required_lo_gpa: float
+    keff_required_hi_gpa: float
+    keff_required_determined: bool
 
     def stable_at(self, keff_gpa: float) -> bool:
         """Constriction-stable at ``keff_gpa`` (GPa): all three Kcrit <= Keff."""
@@ -188,6 +196,7 @@ def evaluate_stack(
     voltage_v: float,
     working_ion: str = "Li",
     convention: Convention = DEFAULT_CONVENTION,
+    sigmas: PhaseSigmas | None = None,
 ) -> Stack:
     """One cathode | coating | electrolyte stack at the cathode's voltage.
 
@@ -203,20 +212,27 @@ def evaluate_stack(
         Open element (``"Li"`` for Li cathodes).
     convention : {"ion_metal", "reservoir", "released_metal"}
         Reaction-strain convention of every Kcrit.
+    sigmas : PhaseSigmas, optional
+        Per-phase uncertainties of the Kcrit intervals (default: those of
+        the entry set's own table).
 
     Returns
     -------
     Stack
     """
-    options = {"voltages_v": [voltage_v], "working_ion": working_ion, "convention": convention}
+    sigmas = sigmas or cached_phase_sigmas(entry_set)
+    options = {"voltages_v": [voltage_v], "working_ion": working_ion, "convention": convention, "sigmas": sigmas}
     [at_cathode] = evaluate_interface(entry_set, cathode, coating, **options)
     [at_electrolyte] = evaluate_interface(entry_set, electrolyte, coating, **options)
     [alone] = coating_alone(entry_set, coating, **options)
     sides = {
         key: [alone[key], *(interface_kcrit_gpa(r[key], r["reacts"]) for r in (at_cathode, at_electrolyte))]
-        for key in ("kcrit_gpa", "kcrit_sc_gpa")
+        for key in ("kcrit_gpa", "kcrit_sc_gpa", "kcrit_lo_gpa", "kcrit_hi_gpa")
     }
     keff, limiting = required_keff_gpa(*sides["kcrit_gpa"])
     keff_sc, _ = required_keff_gpa(*sides["kcrit_sc_gpa"])
+    lo, _ = required_keff_gpa(*sides["kcrit_lo_gpa"])
+    hi, _ = required_keff_gpa(*sides["kcrit_hi_gpa"])
     return Stack(float(alone["voltage_v"]), at_cathode, at_electrolyte, alone, float(keff[0]), str(limiting[0]),
-                 float(keff_sc[0]))
+                 float(keff_sc[0]), float(lo[0]), float(hi[0]),
+                 determined(float(lo[0]), float(hi[0]), sigmas.model.max_ratio))
