@@ -479,8 +479,8 @@ def rank_stacks(
                                        "status": "coating_status", "error": "coating_error"})
     alone_cols = alone_cols[["coating_id", "working_ion", "voltage_v", "coating_window_low_v", "coating_window_high_v",
                              "coating_kcrit_gpa", "coating_kcrit_sc_gpa", "coating_kcrit_lo_gpa",
-                             "coating_kcrit_hi_gpa", "coating_kcrit_determined", "coating_dg_ev_per_atom", "coating_products",
-                             "coating_status", "coating_error"]]
+                             "coating_kcrit_hi_gpa", "coating_kcrit_determined", "coating_dg_ev_per_atom",
+                             "coating_products", "coating_status", "coating_error"]]
     cathode_side = _side(interfaces, "cathode", convention)
     electrolyte_side = _side(interfaces, "electrolyte", convention)
     frames = []
