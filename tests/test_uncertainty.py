@@ -253,3 +253,15 @@ def test_monte_carlo_does_not_depend_on_the_worker_count(small):
     two = run_monte_carlo(entry_set, sig, cases, n_samples=4, seed=1, threads=2)
     pd.testing.assert_frame_equal(one, two)
     assert one["kcrit_gpa"].nunique() > 4  # the draws differ
+
+
+def test_design_verification_carries_every_interval(small):
+    from constrict.design.physics import Target, verify
+
+    entry_set, sig = small
+    for row in verify(entry_set, "Li0.4P0.1S0.4O0.1", Target("Li7P3S11"), [3.0, 4.0], sigmas=sig):
+        for side in ("self", "interface", "design"):
+            assert row[f"{side}_kcrit_lo_gpa"] <= row[f"{side}_kcrit_gpa"] <= row[f"{side}_kcrit_hi_gpa"]
+        chosen = "interface" if row["interface_reacts"] else "self"
+        assert row["design_kcrit_hi_gpa"] == row[f"{chosen}_kcrit_hi_gpa"]
+        assert row["design_kcrit_determined"] == row[f"{chosen}_kcrit_determined"]

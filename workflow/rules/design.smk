@@ -11,6 +11,7 @@ DESIGN_PARAMS = {
     "design": config["design"],
     "convention": config["convention"],
     "random_state": config["random_state"],
+    "uncertainty": config["uncertainty"],
 }
 
 

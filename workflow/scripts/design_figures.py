@@ -7,5 +7,6 @@ if __name__ == "__main__":
     from constrict.design.stage import config_of, run_figures
 
     p = snakemake.params
-    run_figures(dict(snakemake.input.items()), config_of(p.design, p.convention, p.random_state),
+    config = config_of(p.design, p.convention, p.random_state, p.get("uncertainty"))
+    run_figures(dict(snakemake.input.items()), config,
                 dict(snakemake.output.items()))

@@ -7,5 +7,6 @@ if __name__ == "__main__":
     from constrict.design.stage import config_of, run_physics
 
     p = snakemake.params
-    run_physics(snakemake.input.entries, snakemake.input.shap, config_of(p.design, p.convention, p.random_state),
+    config = config_of(p.design, p.convention, p.random_state, p.get("uncertainty"))
+    run_physics(snakemake.input.entries, snakemake.input.shap, config,
                 processes=snakemake.threads, **snakemake.output)

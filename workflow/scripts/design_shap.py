@@ -7,5 +7,6 @@ if __name__ == "__main__":
     from constrict.design.stage import config_of, run_shap
 
     p = snakemake.params
-    run_shap(snakemake.input.model, config_of(p.design, p.convention, p.random_state), processes=snakemake.threads,
+    config = config_of(p.design, p.convention, p.random_state, p.get("uncertainty"))
+    run_shap(snakemake.input.model, config, processes=snakemake.threads,
              **snakemake.output)

@@ -7,5 +7,6 @@ if __name__ == "__main__":
     from constrict.design.stage import config_of, run_table
 
     p, i = snakemake.params, snakemake.input
-    run_table(i.entries, i.model, i.training, i.shap, i.physics, config_of(p.design, p.convention, p.random_state),
+    config = config_of(p.design, p.convention, p.random_state, p.get("uncertainty"))
+    run_table(i.entries, i.model, i.training, i.shap, i.physics, config,
               **snakemake.output)

@@ -20,11 +20,12 @@ from constrict.design.config import DesignConfig
 from constrict.design.distance import data_distance
 from constrict.design.grid import grid_optimum
 from constrict.design.parents import PAPER_GLASS, Parent, composition_fractions, formula_of
-from constrict.design.physics import InterfaceObjective, energy_under_keff, verify
+from constrict.design.physics import DESIGN_BOUNDS, InterfaceObjective, energy_under_keff, verify
 from constrict.design.physics_route import physics_route
 from constrict.design.region import Region, level_label, make_region
 from constrict.design.shap_route import Surrogate, shap_route
 from constrict.hull import EntrySet
+from constrict.uncertainty import cached_phase_sigmas
 
 log = logging.getLogger(__name__)
 
@@ -263,12 +264,13 @@ def design_table(
         composition at every verification voltage.
     """
     started = time.perf_counter()
+    sigmas = cached_phase_sigmas(entry_set, config.uncertainty)
     table = _candidates(config, shap, physics)
     formulas = list(dict.fromkeys(table["formula"]))
     checks = []
     for formula in formulas:
         try:
-            checks.extend(verify(entry_set, formula, config.target, config.voltages_v))
+            checks.extend(verify(entry_set, formula, config.target, config.voltages_v, sigmas=sigmas))
         except Exception as err:
             log.warning("verification of %s failed: %s", formula, err)
             checks.append({"formula": formula, "voltage_v": config.voltage_v, "error": str(err)})
@@ -277,7 +279,7 @@ def design_table(
     predicted = _predicted(model, formulas, training, config.far_distance)
     keep = ["formula", "self_kcrit_gpa", "self_dg_ev_per_atom", "self_products", "interface_reacts",
             "interface_x_m", "interface_sei_products", "interface_kcrit_gpa", "interface_kcrit_sc_gpa",
-            "design_kcrit_gpa"]
+            "design_kcrit_gpa", *(f"{side}_{c}" for side in ("self", "interface", "design") for c in DESIGN_BOUNDS)]
     table = table.drop(columns=[c for c in ("kcrit_pred_gpa", "design_kcrit_gpa") if c in table.columns])
     table = table.merge(predicted, on="formula", how="left").merge(
         at_design.reindex(columns=keep), on="formula", how="left")
@@ -312,7 +314,8 @@ def _predicted(model: Surrogate, formulas: list[str], training: np.ndarray | Non
 TABLE_FIRST = (
     "parent", "child", "route", "level", "max_change", "formula", "kcrit_pred_gpa", "paper_kcrit_pred_gpa",
     "self_kcrit_gpa", "interface_reacts", "interface_x_m", "interface_kcrit_gpa", "design_kcrit_gpa",
-    "prediction_falls", "computed_falls", "promise_holds", "tree_std_gpa", "nearest_distance", "far_from_data",
+    "design_kcrit_lo_gpa", "design_kcrit_hi_gpa", "design_kcrit_determined", "prediction_falls", "computed_falls",
+    "promise_holds", "tree_std_gpa", "nearest_distance", "far_from_data",
     "n_steps", "stop_reason", "n_evaluations", "n_failed", "greedy_shortfall_gpa", "grid_kcrit_pred_gpa",
     "grid_step", "grid_points",
 )
@@ -376,7 +379,8 @@ def fig5_table(
         target = replace(config.target, electrolyte=electrolyte)
         for level in config.fig5_levels:
             formula = rows.loc[level_label(level), "formula"] if level > 0 else first.formula
-            for row in verify(entry_set, formula, target, voltages):
+            for row in verify(entry_set, formula, target, voltages,
+                              sigmas=cached_phase_sigmas(entry_set, config.uncertainty)):
                 out.append({**_fig5_row(row, form, level, first.name, config, models), "electrolyte": electrolyte})
     return pd.DataFrame(out)
 
@@ -389,7 +393,7 @@ def _fig5_row(row: dict, form: str, level: float, parent: str, config: DesignCon
     record.update({k: row[k] for k in ("formula", "electrolyte", "voltage_v", "convention")})
     record.update({f"interface_{k}": row[f"interface_{k}"] for k in FIG5_INTERFACE})
     record.update(interface_eps=eps, self_dg_ev_per_atom=row["self_dg_ev_per_atom"],
-                  self_kcrit_gpa=row["self_kcrit_gpa"])
+                  self_kcrit_gpa=row["self_kcrit_gpa"], **{f"self_{c}": row[f"self_{c}"] for c in DESIGN_BOUNDS})
     for keff in config.keff_gpa:
         record[f"energy_keff_{keff:g}_ev_per_atom"] = energy_under_keff(
             row["interface_dg_ev_per_atom"], eps, row["interface_v_r_a3_per_atom"], keff)
@@ -398,5 +402,6 @@ def _fig5_row(row: dict, form: str, level: float, parent: str, config: DesignCon
     return record
 
 
-FIG5_INTERFACE = ("reacts", "x_m", "dg_ev_per_atom", "v_r_a3_per_atom", "kcrit_gpa")
+FIG5_INTERFACE = ("reacts", "x_m", "dg_ev_per_atom", "v_r_a3_per_atom", "kcrit_gpa", "kcrit_lo_gpa", "kcrit_hi_gpa",
+                  "kcrit_determined")
 """Interface columns of a Fig. 5 row (``interface_<name>``; the strain of the convention is ``interface_eps``)."""

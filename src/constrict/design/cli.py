@@ -12,6 +12,7 @@ import json
 
 from constrict import DEFAULT_CONVENTION, STRAIN_CONVENTIONS, cli
 from constrict.design.region import DEFAULT_ENTERING, check_max_change
+from constrict.uncertainty import kcrit_text
 
 ROUTES = ("shap", "physics")
 
@@ -86,8 +87,10 @@ def run(args) -> int:
         out.update(n_evaluations=result.n_evaluations, n_failed=result.n_failed, seconds=result.seconds)
         child = result.fractions
     out["child"] = region.formula(child)
+    sigmas = cli.load_phase_sigmas(args, entry_set)
+    out["coverage_k"] = sigmas.model.coverage_k
     for name in ("parent", "child"):
-        [check] = verify(entry_set, out[name], target, [voltage_v])
+        [check] = verify(entry_set, out[name], target, [voltage_v], sigmas=sigmas)
         check["kcrit_pred_gpa"] = float(model.predict([out[name]])[0]) if model is not None else float("nan")
         out[f"{name}_check"] = check
     if args.json:
@@ -110,13 +113,21 @@ def _print(out: dict) -> None:
     else:
         print(f"physics in the loop: {out['n_evaluations']} engine evaluations ({out['n_failed']} refused), "
               f"{out['seconds']:.1f} s")
+        print("  the objective: the point value of the computed Kcrit (docs/design.md says why not its upper bound)")
         for s in out["starts"]:
             print(f"  start {s['start']:<9} {fmt(s['start_kcrit_gpa'], 2):>8} -> {fmt(s['end_kcrit_gpa'], 2)} GPa")
     print(f"child {out['child']}")
     print(f"checked against {out['electrolyte']} at {out['voltage_v']:g} V ({out['convention']}); Kcrit in GPa:")
-    print(f"{'':>7} {'predicted':>9} {'(a) self':>9} {'x_m':>7} {'(b) interface':>13}")
     for name in ("parent", "child"):
         c = out[f"{name}_check"]
-        interface = fmt(c["interface_kcrit_gpa"], 2) if c["interface_reacts"] else "no SEI"
-        print(f"{name:>7} {fmt(c['kcrit_pred_gpa'], 2):>9} {fmt(c['self_kcrit_gpa'], 2):>9} "
-              f"{fmt(c['interface_x_m'], 3):>7} {interface:>13}")
+        print(f"{name:>7}: predicted {fmt(c['kcrit_pred_gpa'], 2)}")
+        print(f"{'':>9}(a) self      Kcrit {kcrit_text(_side(c, 'self'), out['coverage_k'])}")
+        interface = (f"x_m {fmt(c['interface_x_m'], 3)}, Kcrit {kcrit_text(_side(c, 'interface'), out['coverage_k'])}"
+                     if c["interface_reacts"] else "no SEI")
+        print(f"{'':>9}(b) interface {interface}")
+
+
+def _side(check: dict, side: str) -> dict:
+    """The ``self_`` or ``interface_`` columns of a :func:`verify` row under their screen names."""
+    row = {k[len(side) + 1:]: v for k, v in check.items() if k.startswith(f"{side}_")}
+    return {**row, "convention": check["convention"]}

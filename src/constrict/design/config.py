@@ -12,6 +12,7 @@ from constrict.design.region import DEFAULT_ENTERING, check_max_change, level_la
 from constrict.design.shap_route import ShapOptions
 from constrict.errors import ConfigError
 from constrict.opensystem import check_voltages
+from constrict.uncertainty import UncertaintyModel
 
 LEVEL_NAMES = ("A", "B", "C")
 """Names of the children of the first three design levels (the paper's child A, B, C)."""
@@ -54,6 +55,9 @@ class DesignConfig:
     physics : PhysicsOptions
     physics_parents : int or None
         The physics route runs on the first this many parents (None = all).
+    uncertainty : UncertaintyModel
+        Per-phase uncertainties and interval settings of every computed
+        Kcrit (config ``uncertainty``).
     """
 
     parents: tuple[Parent, ...]
@@ -72,6 +76,7 @@ class DesignConfig:
     far_distance: float = 0.1
     physics: PhysicsOptions = PhysicsOptions()
     physics_parents: int | None = None
+    uncertainty: UncertaintyModel = UncertaintyModel()
 
     def __post_init__(self):
         check_voltages([self.voltage_v, *self.extra_voltages_v, self.self_voltage_v])
@@ -131,6 +136,7 @@ def design_config(config: Mapping) -> DesignConfig:
                                max_evaluations=int(physics["max_evaluations"]),
                                random_state=int(config["random_state"])),
         physics_parents=physics["parents"],
+        uncertainty=UncertaintyModel.from_config(config.get("uncertainty")),
     )
 
 

@@ -20,6 +20,15 @@ and the coating itself meets the voltage at the interface, so the value is
 (a), the coating's own Kcrit. That is also the limit of (b) as x_m -> 1
 (the SEI becomes the coating's ground state), and it keeps an inert but
 unstable coating from scoring 0.
+
+The objective is the point value of that Kcrit, not the upper bound of its
+interval (docs/science.md, "Uncertainty of Kcrit"; docs/design.md says
+why): the upper bound is inf wherever the data cannot fix the strain's
+sign, which flattens the landscape the line search walks over, and the
+point value is what the SHAP route and the paper optimise, so the two
+routes stay comparable. Every computed Kcrit of the design carries its
+interval and ``determined`` flag (:func:`verify`), so a best design that
+the data do not determine says so.
 """
 
 from __future__ import annotations
@@ -39,11 +48,13 @@ from constrict.evaluate import HULL_PREFIX, _amounts_json, composition_reactant,
 from constrict.hull import EntrySet
 from constrict.kcrit import KcritAt, kcrit_at
 from constrict.opensystem import Convention, check_convention, check_voltages, open_system
+from constrict.uncertainty import PhaseSigmas, cached_phase_sigmas, kcrit_interval
 
 INTERFACE_COLUMNS = (
     "reacts", "mutual", "x_m", "e_rxn_ev_per_atom", "sei_composition", "sei_products", "products",
     "ion_released_per_atom", "dg_ev_per_atom", "v_r_a3_per_atom", "eps_ion_metal", "eps_reservoir",
-    "eps_released_metal", "kcrit_gpa", "kcrit_sc_gpa",
+    "eps_released_metal", "kcrit_gpa", "kcrit_sc_gpa", "kcrit_lo_gpa", "kcrit_hi_gpa", "kcrit_determined",
+    "eps_sigma",
 )
 """Columns of an :func:`~constrict.evaluate.evaluate_interface` row kept as ``interface_<name>``."""
 
@@ -51,9 +62,13 @@ log = logging.getLogger(__name__)
 
 SELF_COLUMNS = (
     "products", "ion_released_per_atom", "dg_ev_per_atom", "v_r_a3_per_atom", "eps_ion_metal", "eps_reservoir",
-    "eps_released_metal", "kcrit_gpa", "kcrit_sc_gpa",
+    "eps_released_metal", "kcrit_gpa", "kcrit_sc_gpa", "kcrit_lo_gpa", "kcrit_hi_gpa", "kcrit_determined",
+    "eps_sigma",
 )
 """Columns of (a), the composition alone, kept as ``self_<name>`` (:func:`verify`)."""
+
+DESIGN_BOUNDS = ("kcrit_lo_gpa", "kcrit_hi_gpa", "kcrit_determined")
+"""The interval columns that :func:`verify` also writes as ``design_<name>`` (from (b), or (a) where no SEI forms)."""
 
 
 @dataclass(frozen=True)
@@ -98,8 +113,9 @@ def self_decomposition(entry_set: EntrySet, formula: str, target: Target, voltag
     return kcrit_at(system, ground_state(entry_set, reactant.comp), voltage_v, self_consistent=self_consistent)
 
 
-def verify(entry_set: EntrySet, formula: str, target: Target, voltages_v: Sequence[float]) -> list[dict]:
-    """(a) and (b) of one composition at each voltage.
+def verify(entry_set: EntrySet, formula: str, target: Target, voltages_v: Sequence[float], *,
+           sigmas: PhaseSigmas | None = None) -> list[dict]:
+    """(a) and (b) of one composition at each voltage, every Kcrit with its interval.
 
     Parameters
     ----------
@@ -109,6 +125,9 @@ def verify(entry_set: EntrySet, formula: str, target: Target, voltages_v: Sequen
     target : Target
     voltages_v : sequence of float
         Voltages vs. the working-ion metal (V).
+    sigmas : PhaseSigmas, optional
+        Per-phase uncertainties of the Kcrit intervals (default: those of
+        the entry set's own table, :func:`constrict.uncertainty.cached_phase_sigmas`).
 
     Returns
     -------
@@ -118,8 +137,9 @@ def verify(entry_set: EntrySet, formula: str, target: Target, voltages_v: Sequen
         (the :func:`~constrict.evaluate.evaluate_interface` row;
         ``interface_kcrit_gpa`` is NaN when the pair does not react),
         ``self_<c>`` for :data:`SELF_COLUMNS` (:func:`self_decomposition`;
-        per atom of the composition), and ``design_kcrit_gpa``
-        (:func:`design_kcrit_gpa`, what the physics route minimises).
+        per atom of the composition), ``design_kcrit_gpa``
+        (:func:`design_kcrit_gpa`, what the physics route minimises) and its
+        interval ``design_<c>`` for :data:`DESIGN_BOUNDS`.
 
     Raises
     ------
@@ -128,19 +148,26 @@ def verify(entry_set: EntrySet, formula: str, target: Target, voltages_v: Sequen
         hull phase without a volume.
     """
     volts = check_voltages(voltages_v)
+    sigmas = (sigmas or cached_phase_sigmas(entry_set)).for_entry_set(entry_set)
     interface = evaluate_interface(entry_set, target.electrolyte, HULL_PREFIX + formula, voltages_v=volts,
-                                   working_ion=target.working_ion, convention=target.convention)
+                                   working_ion=target.working_ion, convention=target.convention, sigmas=sigmas)
+    state = ground_state(entry_set, composition_reactant(entry_set, formula).comp)
+    metal_row = entry_set.find(target.working_ion)
     rows = []
     for at_interface in interface:
         at = self_decomposition(entry_set, formula, target, at_interface["voltage_v"])
         dec = at.decomposition
+        interval = kcrit_interval(dec, state, sigmas, convention=target.convention, metal_row=metal_row)
         alone = {"products": _amounts_json(entry_set, dec.products), "kcrit_gpa": at.kcrit_gpa,
-                 "kcrit_sc_gpa": at.kcrit_sc_gpa, **{c: float(getattr(dec, c)) for c in SELF_COLUMNS[1:7]}}
+                 "kcrit_sc_gpa": at.kcrit_sc_gpa, **{c: float(getattr(dec, c)) for c in SELF_COLUMNS[1:7]},
+                 **{c: interval.as_row()[c] for c in (*DESIGN_BOUNDS, "eps_sigma")}}
         row = {"formula": formula, "electrolyte": at_interface["electrolyte"], "voltage_v": at_interface["voltage_v"],
                "convention": target.convention}
         row.update({f"interface_{c}": at_interface[c] for c in INTERFACE_COLUMNS})
         row.update({f"self_{c}": alone[c] for c in SELF_COLUMNS})
         row["design_kcrit_gpa"] = design_kcrit_gpa(at_interface, alone)
+        chosen = at_interface if at_interface["reacts"] else alone
+        row.update({f"design_{c}": chosen[c] for c in DESIGN_BOUNDS})
         rows.append(row)
     return rows
 
@@ -221,7 +248,8 @@ class InterfaceObjective:
         try:
             [row] = evaluate_interface(self.entry_set, self.target.electrolyte, HULL_PREFIX + key,
                                        voltages_v=[self.voltage_v], working_ion=self.target.working_ion,
-                                       convention=self.target.convention)
+                                       convention=self.target.convention,
+                                       sigmas=cached_phase_sigmas(self.entry_set))
             alone = None if row["reacts"] else {"kcrit_gpa": self_decomposition(
                 self.entry_set, key, self.target, self.voltage_v, self_consistent=False).kcrit_gpa}
             value = design_kcrit_gpa(row, alone)

@@ -31,9 +31,10 @@ FIGURES = {
 """The design figures: key -> (file name in results/design/, report label); caption workflow/report/design_<key>.rst."""
 
 
-def config_of(design: Mapping, convention: str, random_state: int) -> DesignConfig:
-    """The :class:`DesignConfig` from a rule's params (the ``design`` block, the convention, the seed)."""
-    return design_config({"design": design, "convention": convention, "random_state": random_state})
+def config_of(design: Mapping, convention: str, random_state: int, uncertainty: Mapping | None = None) -> DesignConfig:
+    """The :class:`DesignConfig` from a rule's params (design block, convention, seed, uncertainty block)."""
+    return design_config({"design": design, "convention": convention, "random_state": random_state,
+                          "uncertainty": uncertainty})
 
 
 def entry_set_of(entries_path: str | Path):
