@@ -238,3 +238,30 @@ def test_custom_entries_warn_in_one_line(mp, tmp_path):
     assert by.at["Li3PS4", "volume_reason"] == "elemental_ratio+oqmd_ratio"
     assert by.at["Li5PS5", "volume_flag"] == "plausible" and by.at["Li5PS5", "volume_rule"] == "custom"
     assert math.isnan(by.at["Li5PS5", "volume_oqmd_a3"])
+
+
+# --- the campaign's data-quality tables -------------------------------------------------------------
+
+
+def test_quality_tables_count_the_interfaces_each_change_reaches(lgps_system, tmp_path):
+    from constrict.data_quality import CHANGE_COLUMNS, ENERGY_COLUMNS, write_quality_tables
+
+    entries = tmp_path / "entries.parquet"
+    write_entries(lgps_system, entries)
+    rows = evaluate_interface(EntrySet.from_frame(lgps_system), LGPS, "Li3PS4", voltages_v=[2.0, 3.0, 4.0],
+                              working_ion="Li")
+    screen = tmp_path / "screen.parquet"
+    pd.DataFrame(rows)[["sei_products", "products"]].to_parquet(screen)
+    written = write_quality_tables(entries, screen, tmp_path / "data")
+    changes = pd.read_csv(written["quality_changes"], sep="\t")
+    assert changes.columns.tolist() == CHANGE_COLUMNS
+    assert len(changes) == (lgps_system["volume_flag"] == "implausible").sum()
+    lis4 = changes.set_index("reduced_formula").loc["LiS4"]
+    expected = sum("LiS4" in json.loads(r["products"]) for r in rows)
+    assert expected >= 1 and lis4["n_in_products"] == expected == changes["n_interface_voltages"].max()
+    assert lis4["volume_old_a3"] == pytest.approx(201.36, abs=0.01) and lis4["on_hull"]
+    energies = pd.read_csv(written["quality_energies"], sep="\t")
+    assert energies.columns.tolist() == ENERGY_COLUMNS
+    assert len(energies) == (lgps_system["energy_flag"] == "differs").sum()
+    counts = pd.read_csv(written["quality_counts"], sep="\t")
+    assert counts.equals(quality_counts(lgps_system))

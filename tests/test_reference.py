@@ -152,6 +152,9 @@ def campaign(tmp_path_factory, quiet_writers):
                output={"summary": report / "kcrit_sc_example.tsv", "steps": report / "kcrit_sc_steps.tsv",
                        "envelope": report / "kcrit_sc_envelope.tsv", "figure": report / "kcrit_sc_example.png"},
                params={"example": config["report"]["kcrit_sc_example"], "convention": config["convention"]})
+    quality = {name: out / "data" / f"quality_{name}.tsv" for name in ("counts", "changes", "energies")}
+    run_script("data_quality", input={"entries": entries, "screen": screen / "screen.parquet"},
+               output=quality, params={}, log=out / "data_quality.log")
     cathode = out / "cathode"
     write_stack_plan(entries, coatings, stack_config=config["cathode"], cathodes_config=config["cathodes"],
                      electrolytes=config["electrolytes"], n_shards=1, partition_size=config["partition_size"],

@@ -242,6 +242,12 @@ def design_targets():
 def final_targets():
     """Targets of the default run: the gathered screen and, if enabled, its summary and the cathode stage."""
     targets = [f"{RESULTS}/screen/screen.parquet", f"{RESULTS}/screen/skipped.tsv"]
+    targets.extend(  # workflow/rules/data.smk
+        expand(
+            f"{RESULTS}/data/quality_{{table}}.tsv",
+            table=["counts", "changes", "energies"],
+        )
+    )
     if config["summary"]["enabled"]:
         targets.append(f"{RESULTS}/summary")
     if config["surrogate"]["enabled"]:

@@ -66,3 +66,43 @@ rule prepare_entries:
         chemical_systems=SOURCE["chemical_systems"],
     script:
         "../scripts/prepare_entries.py"
+
+
+# What the entry checks did (docs/data.md, "Volume plausibility"): counts per
+# check and value, every replaced volume and every flagged energy, each with
+# the interface-voltages of the screen whose SEI or products hold it.
+rule data_quality:
+    input:
+        entries=f"{RESULTS}/entries.parquet",
+        screen=f"{RESULTS}/screen/screen.parquet",
+    output:
+        counts=report(
+            f"{RESULTS}/data/quality_counts.tsv",
+            caption="../report/data_quality_counts.rst",
+            category="1. Data",
+            labels={"table": "data quality: counts"},
+        ),
+        changes=report(
+            f"{RESULTS}/data/quality_changes.tsv",
+            caption="../report/data_quality_changes.rst",
+            category="1. Data",
+            labels={"table": "data quality: replaced volumes"},
+        ),
+        energies=report(
+            f"{RESULTS}/data/quality_energies.tsv",
+            caption="../report/data_quality_energies.rst",
+            category="1. Data",
+            labels={"table": "data quality: flagged energies"},
+        ),
+    log:
+        f"{LOGS}/data_quality.log",
+    benchmark:
+        f"{BENCHMARKS}/data_quality.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    script:
+        "../scripts/data_quality.py"

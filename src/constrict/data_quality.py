@@ -1,0 +1,158 @@
+"""The campaign's data-quality tables: what the entry checks did, and which results they reach.
+
+:mod:`constrict.sources.quality` checks every entry's volume and energy
+when a table is built and records its verdict in the entry columns
+(docs/schema.md). This module counts those verdicts for a campaign's entry
+table and lists every entry whose volume was replaced or whose energy is
+flagged, with the number of interface-voltages of the screen whose SEI or
+products hold it (docs/data.md, "The data-quality tables").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from constrict.hull import STABLE_TOL_EV
+from constrict.sources.quality import quality_counts
+
+COUNT_COLUMNS = ["check", "value", "n_entries", "n_on_hull"]
+"""Columns of ``quality_counts.tsv``."""
+
+CHANGE_COLUMNS = [
+    "entry_id", "reduced_formula", "volume_reason", "volume_rule", "volume_old_a3", "volume_new_a3",
+    "volume_elemental_a3", "volume_oqmd_a3", "e_above_hull_ev", "on_hull", "n_interface_voltages", "n_in_products",
+]
+"""Columns of ``quality_changes.tsv``: one row per entry whose volume the check replaced."""
+
+ENERGY_COLUMNS = [
+    "entry_id", "reduced_formula", "energy_per_atom_ev", "energy_oqmd_ev", "energy_difference_ev",
+    "e_above_hull_ev", "on_hull", "n_interface_voltages", "n_in_products",
+]
+"""Columns of ``quality_energies.tsv``: one row per entry whose energy differs from OQMD's (flagged only)."""
+
+
+def touched_counts(screen_path: str | Path) -> tuple[Counter, Counter]:
+    """How many interface-voltages of a screen hold each phase.
+
+    Parameters
+    ----------
+    screen_path : str or Path
+        The gathered screen (results/screen/screen.parquet).
+
+    Returns
+    -------
+    (Counter, Counter)
+        Reduced formula -> rows whose SEI (``sei_products``) or products at
+        the voltage (``products``) hold it; and -> rows whose products at
+        the voltage hold it.
+    """
+    table = pq.read_table(screen_path, columns=["sei_products", "products"]).to_pydict()
+    either, products = Counter(), Counter()
+    for sei, prod in zip(table["sei_products"], table["products"], strict=True):
+        in_products = set(json.loads(prod)) if prod else set()
+        products.update(in_products)
+        either.update(in_products | (set(json.loads(sei)) if sei else set()))
+    return either, products
+
+
+def quality_changes(entries: pd.DataFrame, touched: tuple[Counter, Counter]) -> pd.DataFrame:
+    """Every entry whose volume the check replaced, old and new volume, sorted by reach.
+
+    Parameters
+    ----------
+    entries : pandas.DataFrame
+        The campaign's entry table.
+    touched : (Counter, Counter)
+        :func:`touched_counts` of the campaign's screen.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`CHANGE_COLUMNS`; volumes in Å³/atom, e_above_hull_ev in
+        eV/atom; sorted by n_interface_voltages (most first), then formula.
+    """
+    changed = entries[entries["volume_flag"] == "implausible"]
+    out = pd.DataFrame({
+        "entry_id": changed["entry_id"],
+        "reduced_formula": changed["reduced_formula"],
+        "volume_reason": changed["volume_reason"],
+        "volume_rule": changed["volume_rule"],
+        "volume_old_a3": changed["volume_matched_a3"],
+        "volume_new_a3": changed["volume_per_atom_a3"],
+        "volume_elemental_a3": changed["volume_elemental_a3"],
+        "volume_oqmd_a3": changed["volume_oqmd_a3"],
+        **_reach(changed, touched),
+    })
+    return _sorted(out, CHANGE_COLUMNS)
+
+
+def energy_flags(entries: pd.DataFrame, touched: tuple[Counter, Counter]) -> pd.DataFrame:
+    """Every entry whose formation energy differs from OQMD's beyond the threshold (not changed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`ENERGY_COLUMNS`; energies in eV/atom; sorted like
+        :func:`quality_changes`.
+    """
+    flagged = entries[entries["energy_flag"] == "differs"]
+    out = pd.DataFrame({
+        "entry_id": flagged["entry_id"],
+        "reduced_formula": flagged["reduced_formula"],
+        "energy_per_atom_ev": flagged["energy_per_atom_ev"],
+        "energy_oqmd_ev": flagged["energy_oqmd_ev"],
+        "energy_difference_ev": flagged["energy_per_atom_ev"] - flagged["energy_oqmd_ev"],
+        **_reach(flagged, touched),
+    })
+    return _sorted(out, ENERGY_COLUMNS)
+
+
+def _reach(rows: pd.DataFrame, touched: tuple[Counter, Counter]) -> dict[str, pd.Series]:
+    either, products = touched
+    return {
+        "e_above_hull_ev": rows["e_above_hull_ev"],
+        "on_hull": rows["e_above_hull_ev"] <= STABLE_TOL_EV,
+        "n_interface_voltages": rows["reduced_formula"].map(lambda f: either.get(f, 0)).astype("int64"),
+        "n_in_products": rows["reduced_formula"].map(lambda f: products.get(f, 0)).astype("int64"),
+    }
+
+
+def _sorted(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    df = df.sort_values(["n_interface_voltages", "reduced_formula"], ascending=[False, True], kind="stable")
+    return df[columns].reset_index(drop=True)
+
+
+def write_quality_tables(entries_path: str | Path, screen_path: str | Path, out_dir: str | Path) -> dict[str, Path]:
+    """Write quality_counts.tsv, quality_changes.tsv and quality_energies.tsv into ``out_dir`` (atomically).
+
+    Returns
+    -------
+    dict of str to Path
+        Every file written, keyed by its stem.
+    """
+    entries = pd.read_parquet(entries_path)
+    touched = touched_counts(screen_path)
+    tables = {
+        "quality_counts": quality_counts(entries, on_hull_ev=STABLE_TOL_EV)[COUNT_COLUMNS],
+        "quality_changes": quality_changes(entries, touched),
+        "quality_energies": energy_flags(entries, touched),
+    }
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name, table in tables.items():
+        path = out_dir / f"{name}.tsv"
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            table.to_csv(tmp, sep="\t", index=False)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        written[name] = path
+    return written
