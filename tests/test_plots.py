@@ -56,6 +56,7 @@ def test_histograms_one_panel_per_voltage(tmp_path):
             "status": ["ok"] * 8,
             "reacts": [True] * 7 + [False],
             "kcrit_gpa": [0.0, 3.0, 9.0, math.inf, 1.0, 2.0, 40.0, math.nan],
+            "kcrit_determined": [True] * 7 + [False],
         }
     )
     path = kcrit_histograms(rows, tmp_path / "h.png", title="test")

@@ -24,8 +24,9 @@ NAN = math.nan
 
 
 def _row(coating_id, kcrit_gpa, kcrit_sc_gpa, *, electrolyte="Li7P3S11", voltage_v=4.0, reacts=True, status="ok",
-         sei=None):
-    """One screen row with the columns the summary reads."""
+         sei=None, determined=True, hi=None):
+    """One screen row with the columns the summary reads (the interval [K, hi], hi = K unless given)."""
+    ok = reacts and status == "ok"
     return {
         "electrolyte": electrolyte,
         "electrolyte_label": electrolyte,
@@ -37,6 +38,11 @@ def _row(coating_id, kcrit_gpa, kcrit_sc_gpa, *, electrolyte="Li7P3S11", voltage
         "voltage_v": voltage_v,
         "kcrit_gpa": kcrit_gpa,
         "kcrit_sc_gpa": kcrit_sc_gpa,
+        "kcrit_lo_gpa": kcrit_gpa,
+        "kcrit_hi_gpa": kcrit_gpa if hi is None else hi,
+        "kcrit_determined": bool(determined and ok),
+        "eps_ion_metal": 0.1 if ok else NAN,
+        "eps_sigma": 0.01 if ok else NAN,
         "status": status,
         "error": "" if status == "ok" else "UnknownFormulaError: x",
     }
@@ -49,6 +55,7 @@ def screen():
         _row("c1", 0.0, 0.0),
         _row("c2", 10.0, 12.0),
         _row("c3", 20.0, 30.0),
+        _row("c7", 900.0, 950.0, determined=False, hi=INF),
         _row("c4", INF, INF),
         _row("c5", NAN, NAN, reacts=False),
         _row("c6", NAN, NAN, reacts=False, status="error"),
@@ -68,17 +75,23 @@ def test_counts_and_moments_by_hand(screen):
     stats = kcrit_stats(screen)
     assert len(stats) == 4  # 2 electrolyte/voltage groups x 2 quantities
     lin = _stat(stats, "Li7P3S11", "kcrit_gpa")
-    assert (lin.n_rows, lin.n_error, lin.n_not_reacting, lin.n_nan) == (6, 1, 1, 0)
-    assert (lin.n_stable, lin.n_inf, lin.n_finite) == (1, 1, 3)
-    # finite values 0, 10, 20 (zero included): mean 10, median 10, sample std 10
-    assert lin.mean_gpa == pytest.approx(10.0)
-    assert lin.median_gpa == pytest.approx(10.0)
-    assert lin.std_gpa == pytest.approx(10.0)
+    assert (lin.n_rows, lin.n_error, lin.n_not_reacting, lin.n_nan) == (7, 1, 1, 0)
+    assert (lin.n_stable, lin.n_inf, lin.n_finite) == (1, 1, 4)
+    # finite values 0, 10, 20, 900 (zero included): mean 232.5, median 15
+    assert lin.mean_gpa == pytest.approx(232.5)
+    assert lin.median_gpa == pytest.approx(15.0)
+    assert lin.std_gpa == pytest.approx(np.std([0.0, 10.0, 20.0, 900.0], ddof=1))
+    # determined rows only (900 GPa [900, inf] is not): 0, 10, 20: mean 10, median 10, sample std 10
+    assert (lin.n_undetermined, lin.n_finite_determined) == (1, 3)
+    assert lin.mean_determined_gpa == pytest.approx(10.0)
+    assert lin.median_determined_gpa == pytest.approx(10.0)
+    assert lin.std_determined_gpa == pytest.approx(10.0)
     sc = _stat(stats, "Li7P3S11", "kcrit_sc_gpa")
-    # 0, 12, 30: mean 14, median 12, sample std sqrt((196 + 4 + 256) / 2)
-    assert sc.mean_gpa == pytest.approx(14.0)
-    assert sc.median_gpa == pytest.approx(12.0)
-    assert sc.std_gpa == pytest.approx(math.sqrt(228.0))
+    # determined rows (the linear Kcrit's flag): 0, 12, 30: mean 14, median 12, sample std sqrt((196 + 4 + 256) / 2)
+    assert sc.mean_determined_gpa == pytest.approx(14.0)
+    assert sc.median_determined_gpa == pytest.approx(12.0)
+    assert sc.n_undetermined == 1 and sc.n_finite == 4
+    assert sc.std_determined_gpa == pytest.approx(math.sqrt(228.0))
 
 
 def test_every_row_counted_once(screen):
@@ -110,7 +123,18 @@ def test_paper_comparison_matches_li7p3s11_at_4v(screen):
     row = comparison.iloc[0]
     assert row.electrolyte_label == "Li7P3S11" and row.quantity == "kcrit_gpa"
     assert (row.paper_mean_gpa, row.paper_median_gpa, row.paper_std_gpa) == (18.5, 14.8, 13.0)
-    assert row.ours_mean_gpa == pytest.approx(10.0)
+    assert row.ours_mean_gpa == pytest.approx(232.5)
+    assert row.ours_mean_determined_gpa == pytest.approx(10.0) and row.n_finite_determined == 3
+
+
+def test_undetermined_counts_by_hand(screen):
+    from constrict.summary import undetermined_counts
+
+    counts = undetermined_counts(screen).set_index("electrolyte")
+    lps = counts.loc["Li7P3S11"]
+    assert (lps.n_with_kcrit, lps.n_determined, lps.n_undetermined, lps.n_sign_uncertain) == (5, 4, 1, 1)
+    assert lps.share_undetermined == pytest.approx(0.2)
+    assert counts.loc["Li3PS4", "n_undetermined"] == 0
 
 
 def test_element_fractions_fill_zero():
@@ -168,7 +192,7 @@ def test_summarise_writes_tables_and_figures(tmp_path, screen, capsys):
     pd.testing.assert_frame_equal(stats, kcrit_stats(screen), check_exact=False, check_dtype=False)
     pd.testing.assert_frame_equal(pd.read_parquet(written["kcrit_stats_parquet"]), kcrit_stats(screen))
     names = ("kcrit_hist_Li7P3S11_ion_metal", "kcrit_hist_Li3PS4_ion_metal", "element_correlation_ion_metal",
-             "element_correlation_pearson_ion_metal")
+             "element_correlation_pearson_ion_metal", "kcrit_vs_strain_Li7P3S11_4V_ion_metal")
     for name in names:
         assert written[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert written[name].stat().st_size > 10_000

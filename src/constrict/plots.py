@@ -1,4 +1,4 @@
-"""All plotting: Kcrit histograms (Fig. 3a, S1) and element correlations (Fig. 3b).
+"""All plotting: Kcrit histograms (Fig. 3a, S1), element correlations (Fig. 3b), Kcrit against strain.
 
 matplotlib runs with the Agg backend (files only, no display). Every
 function writes one PNG and returns its path.
@@ -231,6 +231,83 @@ def kcrit_histograms(
         ax.set_ylabel("interfaces")
         ax.set_xlabel("Kcrit (GPa)" if quantity == "kcrit_gpa" else "Kcrit, self-consistent (GPa)")
     fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
+
+
+def kcrit_strain_figure(rows: pd.DataFrame, path: str | Path, *, convention: str, title: str = "") -> Path:
+    """Kcrit against the reaction strain with both intervals, log axes; undetermined rows in grey.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Screen rows of one electrolyte, convention and voltage (kcrit_gpa,
+        kcrit_lo_gpa, kcrit_hi_gpa, kcrit_determined, eps_sigma and the
+        strain ``eps_<convention>``).
+    path : str or Path
+        PNG to write.
+    convention : str
+        Whose strain is on the x axis.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    Path
+        The PNG written.
+
+    Notes
+    -----
+    Drawn: the ok, reacting rows with 0 < Kcrit < inf (so strain > 0).
+    Vertical bars are the Kcrit interval [kcrit_lo_gpa, kcrit_hi_gpa]; an
+    upper bound of inf runs to the top of the axes and ends in a caret.
+    Horizontal bars are the strain +- one standard deviation (clipped at
+    the left edge); a lower bound below the axes (0 included) ends in a
+    caret at the bottom. The rows not drawn (Kcrit 0 or inf, not reacting,
+    errors) are counted in the legend.
+    """
+    path = Path(path)
+    ok = (rows["status"] == "ok").to_numpy() & rows["reacts"].fillna(False).astype(bool).to_numpy()
+    k = rows["kcrit_gpa"].to_numpy(dtype=float)
+    drawn = ok & (k > 0) & np.isfinite(k)
+    eps = rows[f"eps_{convention}"].to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    sub = rows[drawn]
+    values = k[drawn] if drawn.any() else np.array([1.0])
+    y_top = 10 ** np.ceil(np.log10(max(float(values.max()), 1.0) * 3))
+    y_bottom = 10 ** np.floor(np.log10(float(np.percentile(values, 0.5)))) / 10
+    x_left = 10 ** np.floor(np.log10(max(float(np.nanmin(eps[drawn], initial=1e-3)), 1e-6)))
+    for determined, colour, label in ((False, "#a0a0a0", "not determined"), (True, "#4c72b0", "determined")):
+        part = sub[sub["kcrit_determined"].astype(bool) == determined]
+        if part.empty:
+            continue
+        x = part[f"eps_{convention}"].to_numpy(dtype=float)
+        y = part["kcrit_gpa"].to_numpy(dtype=float)
+        lo = np.maximum(part["kcrit_lo_gpa"].to_numpy(dtype=float), y_bottom)
+        hi = np.minimum(part["kcrit_hi_gpa"].to_numpy(dtype=float), y_top)
+        sx = part["eps_sigma"].to_numpy(dtype=float)
+        xerr = [np.minimum(sx, x - x_left), sx]
+        ax.errorbar(x, y, xerr=xerr, yerr=[np.maximum(y - lo, 0), hi - y], fmt="o", ms=2.5, color=colour,
+                    ecolor=colour, elinewidth=0.4 if determined else 0.3, alpha=0.7 if determined else 0.35,
+                    label=f"{label} ({len(part)})", zorder=3 if determined else 2)
+        open_top = np.isposinf(part["kcrit_hi_gpa"].to_numpy(dtype=float))
+        ax.scatter(x[open_top], np.full(open_top.sum(), y_top), marker="^", s=10, color=colour, zorder=2)
+        below = part["kcrit_lo_gpa"].to_numpy(dtype=float) < y_bottom
+        ax.scatter(x[below], np.full(below.sum(), y_bottom), marker="v", s=10, color=colour, zorder=2)
+    n_zero = int((ok & (k == 0)).sum())
+    n_inf = int((ok & np.isposinf(k)).sum())
+    n_rest = int((~ok).sum())
+    ax.plot([], [], " ", label=f"not drawn: Kcrit 0 ({n_zero}), inf ({n_inf}), no reaction or error ({n_rest})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(left=x_left)
+    ax.set_ylim(y_bottom / 1.5, y_top * 1.5)
+    ax.set_xlabel(f"reaction strain ({convention})")
+    ax.set_ylabel("Kcrit (GPa)")
+    ax.legend(loc="lower left", fontsize=7, frameon=False)
+    ax.set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
     plt.close(fig)

@@ -15,11 +15,13 @@ import pandas as pd
 
 from constrict import plots
 from constrict.summary import (
+    PAPER_REFERENCE,
     element_kcrit_correlation,
     format_stats,
     kcrit_stats,
     paper_comparison,
     read_screen,
+    undetermined_counts,
 )
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,12 @@ def summarise(
           (Spearman): the same within each electrolyte (its mean removed,
           :func:`~constrict.summary.element_kcrit_correlation` ``view="within"``);
         - ``kcrit_hist_<electrolyte>_<convention>.png``: Kcrit histograms,
-          one panel per voltage.
+          one panel per voltage;
+        - ``undetermined.tsv``: :func:`~constrict.summary.undetermined_counts`;
+        - ``kcrit_vs_strain_<electrolyte>_<V>V_<convention>.png``: Kcrit
+          against strain with their intervals at the correlation voltage,
+          undetermined rows in grey, for the paper's electrolyte (Li7P3S11)
+          when screened, else the first one.
     correlation_voltage_v : float
         Voltage of the correlation figure (V); the highest screened voltage
         is used when this one was not screened.
@@ -97,6 +104,11 @@ def summarise(
         print(format_stats(comparison))
         log.info("beside the paper (GPa):\n%s", format_stats(comparison))
 
+    undetermined = undetermined_counts(screen)
+    written["undetermined"] = out_dir / "undetermined.tsv"
+    undetermined.to_csv(written["undetermined"], sep="\t", index=False, float_format="%.6g")
+    log.info("linear Kcrit not determined by the data:\n%s", format_stats(undetermined))
+
     for (label, electrolyte, convention), group in screen.groupby(
         ["electrolyte_label", "electrolyte", "convention"], sort=True
     ):
@@ -106,6 +118,7 @@ def summarise(
 
     if not screen.empty:
         voltage_v = _correlation_voltage(screen, correlation_voltage_v)
+        written.update(_strain_figures(screen, voltage_v, out_dir))
         labels = ", ".join(sorted(screen["electrolyte_label"].unique()))
         for convention in sorted(screen["convention"].unique()):
             for view, suffix, what in (("pooled", "", labels), ("within", "_within", "within each electrolyte")):
@@ -130,4 +143,20 @@ def summarise(
                         label=f"{coefficient.capitalize()} r (red: more of the element, lower Kcrit)",
                     )
     log.info("summary written to %s", out_dir)
+    return written
+
+
+def _strain_figures(screen: pd.DataFrame, voltage_v: float, out_dir: Path) -> dict[str, Path]:
+    """Kcrit against strain for one electrolyte (the paper's when screened) at ``voltage_v``, per convention."""
+    paper = set(PAPER_REFERENCE["electrolyte"])
+    electrolytes = sorted(screen["electrolyte"].unique(), key=lambda e: (e not in paper, e))
+    electrolyte = electrolytes[0]
+    rows = screen[(screen["electrolyte"] == electrolyte) & np.isclose(screen["voltage_v"], voltage_v)]
+    written = {}
+    for convention, group in rows.groupby("convention", sort=True):
+        name = f"kcrit_vs_strain_{_slug(electrolyte)}_{voltage_v:g}V_{convention}"
+        label = group["electrolyte_label"].iloc[0]
+        written[name] = plots.kcrit_strain_figure(group, out_dir / f"{name}.png", convention=convention,
+                                                  title=f"{label} at {voltage_v:g} V ({convention}): Kcrit "
+                                                  "and its interval against the strain")
     return written

@@ -18,6 +18,14 @@ eqn 3, ``kcrit_sc_gpa`` = self-consistent Kcrit):
 Every row of the input lands in exactly one of n_error, n_not_reacting,
 n_inf, n_finite, or ``n_nan`` (ok, reacting, Kcrit NaN: should be 0; it is
 counted so that nothing disappears silently).
+
+The determined view (docs/science.md, "Uncertainty of Kcrit"): of the ok,
+reacting rows, ``n_undetermined`` have ``kcrit_determined`` false (their
+linear Kcrit is not fixed by the data); ``n_finite_determined`` and the
+``*_determined_gpa`` statistics are taken over the finite values of the
+determined rows only, beside the ones over all rows. The filter is the
+linear Kcrit's flag for both quantities (Kcrit_sc has no interval of its
+own).
 """
 
 from __future__ import annotations
@@ -52,6 +60,8 @@ REQUIRED_COLUMNS = (
     "voltage_v",
     "kcrit_gpa",
     "kcrit_sc_gpa",
+    "kcrit_determined",
+    "kcrit_hi_gpa",
     "status",
 )
 """Screen columns this module reads."""
@@ -128,8 +138,10 @@ def kcrit_counts(group: pd.DataFrame, quantity: str = "kcrit_gpa") -> dict:
     -------
     dict
         n_rows, n_error, n_not_reacting, n_nan, n_stable, n_inf, n_finite,
-        mean_gpa, median_gpa, std_gpa (sample, ddof = 1), as in the module
-        docstring.
+        mean_gpa, median_gpa, std_gpa (sample, ddof = 1), then the
+        determined view n_undetermined, n_finite_determined,
+        mean_determined_gpa, median_determined_gpa, std_determined_gpa, as
+        in the module docstring.
     """
     is_error = group["status"].to_numpy() == "error"
     reacts = group["reacts"].fillna(False).astype(bool).to_numpy()
@@ -139,6 +151,8 @@ def kcrit_counts(group: pd.DataFrame, quantity: str = "kcrit_gpa") -> dict:
     counted = ok & reacts
     finite = counted & np.isfinite(kcrit_gpa)
     values_gpa = kcrit_gpa[finite]
+    determined = group["kcrit_determined"].fillna(False).astype(bool).to_numpy()
+    kept_gpa = kcrit_gpa[finite & determined]
     return {
         "n_rows": len(group),
         "n_error": int(is_error.sum()),
@@ -150,6 +164,11 @@ def kcrit_counts(group: pd.DataFrame, quantity: str = "kcrit_gpa") -> dict:
         "mean_gpa": float(values_gpa.mean()) if values_gpa.size else np.nan,
         "median_gpa": float(np.median(values_gpa)) if values_gpa.size else np.nan,
         "std_gpa": float(values_gpa.std(ddof=1)) if values_gpa.size > 1 else np.nan,
+        "n_undetermined": int((counted & ~determined).sum()),
+        "n_finite_determined": int(kept_gpa.size),
+        "mean_determined_gpa": float(kept_gpa.mean()) if kept_gpa.size else np.nan,
+        "median_determined_gpa": float(np.median(kept_gpa)) if kept_gpa.size else np.nan,
+        "std_determined_gpa": float(kept_gpa.std(ddof=1)) if kept_gpa.size > 1 else np.nan,
     }
 
 
@@ -211,7 +230,47 @@ def paper_comparison(stats: pd.DataFrame) -> pd.DataFrame:
     for stat in ("mean_gpa", "median_gpa", "std_gpa"):
         out[f"ours_{stat}"] = merged[stat]
         out[f"paper_{stat}"] = merged[f"{stat}_paper"]
+    out["n_finite_determined"] = merged["n_finite_determined"]
+    for stat in ("mean", "median", "std"):
+        out[f"ours_{stat}_determined_gpa"] = merged[f"{stat}_determined_gpa"]
     return out.reset_index(drop=True)
+
+
+UNDETERMINED_COLUMNS = ["electrolyte_label", "electrolyte", "convention", "voltage_v", "n_with_kcrit",
+                        "n_determined", "n_undetermined", "n_sign_uncertain", "share_undetermined"]
+"""Columns of :func:`undetermined_counts`."""
+
+
+def undetermined_counts(screen: pd.DataFrame) -> pd.DataFrame:
+    """How many linear Kcrit the data do not determine, per electrolyte, convention and voltage.
+
+    Parameters
+    ----------
+    screen : pandas.DataFrame
+        Screen result rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`UNDETERMINED_COLUMNS`: the ok, reacting rows (``n_with_kcrit``),
+        how many are determined and not, of those not how many have an
+        upper bound of inf with a finite lower bound (the strain's sign is
+        not certain; the rest have an interval wider than the determined
+        ratio or a lower bound of 0), and the share undetermined.
+    """
+    check_columns(screen)
+    rows = []
+    for keys, group in screen.groupby(GROUP_COLUMNS, sort=True, dropna=False):
+        counted = (group["status"] == "ok").to_numpy() & group["reacts"].fillna(False).astype(bool).to_numpy()
+        determined = group["kcrit_determined"].fillna(False).astype(bool).to_numpy()
+        undetermined = counted & ~determined
+        sign = undetermined & np.isposinf(group["kcrit_hi_gpa"].to_numpy(dtype=float))
+        n = int(counted.sum())
+        rows.append({**dict(zip(GROUP_COLUMNS, keys, strict=True)), "n_with_kcrit": n,
+                     "n_determined": int((counted & determined).sum()), "n_undetermined": int(undetermined.sum()),
+                     "n_sign_uncertain": int(sign.sum()),
+                     "share_undetermined": float(undetermined.sum() / n) if n else np.nan})
+    return pd.DataFrame(rows, columns=UNDETERMINED_COLUMNS)
 
 
 def element_fractions(sei_composition: Sequence[str]) -> pd.DataFrame:
