@@ -319,6 +319,7 @@ def element_kcrit_correlation(
     quantity: str = "kcrit_gpa",
     min_rows: int = CORRELATION_MIN_ROWS,
     view: CorrelationView = "pooled",
+    fractions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Correlation of each element's SEI fraction with Kcrit.
 
@@ -352,6 +353,9 @@ def element_kcrit_correlation(
         correlation is NaN.
     view : {"pooled", "within"}
         Pool the electrolytes, or correlate within each one.
+    fractions : pandas.DataFrame, optional
+        :func:`element_fractions` of every row of ``screen`` (same index),
+        to reuse across calls; computed from ``sei_composition`` when None.
 
     Returns
     -------
@@ -373,7 +377,11 @@ def element_kcrit_correlation(
     columns = ["element", "n_present", "pearson_r", "spearman_r"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    fractions = element_fractions(rows["sei_composition"].tolist())
+    if fractions is None:
+        fractions = element_fractions(rows["sei_composition"].tolist())
+    else:
+        fractions = fractions.loc[rows.index].reset_index(drop=True)
+        fractions = fractions.loc[:, (fractions > 0).any()]
     kcrit_gpa = rows[quantity].to_numpy(dtype=float)
     if view == "within":
         groups = rows["electrolyte"].to_numpy()

@@ -93,14 +93,36 @@ def load_entries(
     return df
 
 
+SUBSYSTEM_LIMIT = 12
+"""Systems of at most this many elements have their subsystems listed (2**12 - 1 = 4,095)."""
+
+
 def restrict_to_chemical_systems(df: pd.DataFrame, chemical_systems: Iterable[str]) -> pd.DataFrame:
     """Rows whose elements all lie inside at least one of the chemical systems.
 
     e_above_hull_ev is unchanged: a row's hull involves only its own
     subsystems, which the restriction keeps whole.
+
+    Every subsystem of the (up to :data:`SUBSYSTEM_LIMIT`-element) systems
+    is listed once and each row's system looked up, so hundreds of
+    systems cost no more than one; larger systems are tested row by row.
     """
+    from itertools import combinations
+
     from constrict.sources.mp_api import normalize_chemical_system
 
-    systems = [set(normalize_chemical_system(c).split("-")) for c in chemical_systems]
-    keep = df["elements"].map(lambda els: any(set(els) <= s for s in systems))
+    systems = {normalize_chemical_system(c) for c in chemical_systems}
+    allowed, large = set(), []
+    for system in systems:
+        parts = system.split("-")
+        if len(parts) > SUBSYSTEM_LIMIT:
+            large.append(set(parts))
+            continue
+        for k in range(1, len(parts) + 1):
+            allowed.update("-".join(sub) for sub in combinations(parts, k))
+
+    def inside(els) -> bool:
+        return "-".join(sorted(els)) in allowed or any(set(els) <= s for s in large)
+
+    keep = df["elements"].map(inside)
     return df[keep].reset_index(drop=True)
