@@ -355,11 +355,18 @@ def test_evaluate_voltage_table(rows, table):
     result = evaluate_voltage(rows, element_columns(table), VOLTAGE_V, options)
     metrics = result.metrics
     assert list(metrics.columns) == list(METRIC_COLUMNS)
-    assert set(metrics["split"]) == {"random", "grouped", "electrolyte"}
+    assert set(metrics["split"]) == {"random", "grouped", "electrolyte", "random_determined"}
     assert set(metrics["model"]) == {"extra_trees", "mean", "knn", "hist_gradient_boosting", "extra_trees_magpie"}
     assert set(metrics.loc[metrics["model"] == "extra_trees", "target_transform"]) == {"raw", "capped", "log1p"}
     assert metrics[["rmse_gpa", "mae_gpa", "r2"]].notna().all().all()
     assert not metrics.duplicated(["split", "fold", "model", "target_transform", "target_set"]).any()
+    determined = metrics[metrics["training_rows"] == "determined"]
+    assert set(determined["split"]) == {"random_determined"} and set(determined["model"]) == {"extra_trees", "mean"}
+    assert set(metrics["target_set"]) == {"all_finite", "capped", "determined"}
+    on_all = metrics.query("split == 'random' and model == 'extra_trees' and fold == 'holdout'").set_index("target_set")
+    assert on_all.loc["determined", "n_test"] < on_all.loc["all_finite", "n_test"]  # the fixture has undetermined rows
+    split = determined.query("model == 'extra_trees' and target_set == 'all_finite'").iloc[0]
+    assert split["n_train"] + split["n_test"] == rows["kcrit_determined"].sum()  # the determined rows only
     assert result.model.info_["holdout"]["capped"]["rmse_gpa"] == pytest.approx(metrics.query(
         "split == 'random' and model == 'extra_trees' and target_set == 'capped'")["rmse_gpa"].item())
     assert set(result.predictions["split"]) == {"random", "grouped", "electrolyte"}

@@ -14,7 +14,10 @@ counts, per voltage (:func:`exclusions`):
 - ``n_conflicting``: finite rows of an SEI whose duplicates disagree on
   Kcrit by more than :data:`KCRIT_RTOL` (relative); dropped, because the
   features cannot tell them apart;
-- ``n_kept``: one row per remaining distinct SEI composition.
+- ``n_kept``: one row per remaining distinct SEI composition;
+  ``n_kept_undetermined`` of them have a linear Kcrit that the data do not
+  determine (``kcrit_determined`` false on any of its screen rows; docs/science.md,
+  "Uncertainty of Kcrit"). They stay in the table, flagged.
 
 Kcrit is a function of the SEI composition, the voltage and the working
 ion only (docs/science.md sections 2-3), so duplicates agree unless they
@@ -52,17 +55,19 @@ fraction of the larger one (the engine's LPs agree to ~1e-9)."""
 
 SCREEN_COLUMNS = (
     "electrolyte", "working_ion", "coating_formula", "convention", "reacts", "x_m",
-    "sei_composition", "voltage_v", "kcrit_gpa", "status",
+    "sei_composition", "voltage_v", "kcrit_gpa", "kcrit_determined", "status",
 )
 """Screen columns the surrogate reads."""
 
 TABLE_COLUMNS = (
-    "sei_composition", "voltage_v", "kcrit_gpa", "group", "electrolytes", "coating_systems", "n_interfaces",
+    "sei_composition", "voltage_v", "kcrit_gpa", "kcrit_determined", "group", "electrolytes", "coating_systems",
+    "n_interfaces",
 )
 """Columns of the training table besides the element fractions."""
 
 COUNT_COLUMNS = (
     "voltage_v", "n_rows", "n_error", "n_not_reacting", "n_nan", "n_inf", "n_duplicate", "n_conflicting", "n_kept",
+    "n_kept_undetermined",
 )
 """Columns of :func:`exclusions`."""
 
@@ -187,7 +192,8 @@ def training_table(screen: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     by_key = finite.groupby(keys, sort=True)
     spread = by_key["kcrit_gpa"].agg(["min", "max", "size"])
     conflicting = (spread["max"] - spread["min"]) > KCRIT_RTOL * spread["max"].abs()
-    table = by_key.agg(kcrit_gpa=("kcrit_gpa", "median"), n_interfaces=("kcrit_gpa", "size"))
+    table = by_key.agg(kcrit_gpa=("kcrit_gpa", "median"), kcrit_determined=("kcrit_determined", "all"),
+                       n_interfaces=("kcrit_gpa", "size"))
     table["electrolytes"] = _joined(finite, keys, "electrolyte").loc[table.index]
     table["coating_systems"] = _joined(finite, keys, "coating_system").loc[table.index]
     table = table[~conflicting.to_numpy()].reset_index()
@@ -205,16 +211,19 @@ def training_table(screen: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         conflict_v = conflicting.xs(v, level="voltage_v") if n_kind["finite"] else conflicting.iloc[:0]
         n_kept = int((~conflict_v).sum())
         n_conflicting = int(spread_v["size"][conflict_v].sum())
+        kept_v = table[np.isclose(table["voltage_v"].to_numpy(dtype=float), v)]
         counts.append({
             "voltage_v": float(v), "n_rows": int(at_v.sum()), "n_error": n_kind["error"],
             "n_not_reacting": n_kind["not_reacting"], "n_nan": n_kind["nan"], "n_inf": n_kind["inf"],
             "n_duplicate": n_kind["finite"] - n_conflicting - n_kept, "n_conflicting": n_conflicting, "n_kept": n_kept,
+            "n_kept_undetermined": int((~kept_v["kcrit_determined"].astype(bool)).sum()),
         })
     counts = pd.DataFrame(counts, columns=list(COUNT_COLUMNS))
     for row in counts.itertuples():
-        log.info("%g V: %d screen rows -> %d kept (error %d, not reacting %d, NaN %d, inf %d, duplicate %d, "
-                 "conflicting %d)", row.voltage_v, row.n_rows, row.n_kept, row.n_error, row.n_not_reacting,
-                 row.n_nan, row.n_inf, row.n_duplicate, row.n_conflicting)
+        log.info("%g V: %d screen rows -> %d kept, %d of them undetermined (error %d, not reacting %d, NaN %d, "
+                 "inf %d, duplicate %d, conflicting %d)", row.voltage_v, row.n_rows, row.n_kept,
+                 row.n_kept_undetermined, row.n_error, row.n_not_reacting, row.n_nan, row.n_inf, row.n_duplicate,
+                 row.n_conflicting)
     return table, counts
 
 

@@ -14,9 +14,18 @@ transform (so the baselines are fair):
   Magpie-style descriptors (:mod:`constrict.surrogate.descriptors`; beyond
   the paper).
 
-Target sets (:data:`TARGET_SETS`): ``all_finite`` (every test row) and
-``capped`` (test rows with computed Kcrit <= cap_gpa). The models are always
-trained on every finite training row; the cap only selects test rows.
+Target sets (:data:`TARGET_SETS`): ``all_finite`` (every test row),
+``capped`` (test rows with computed Kcrit <= cap_gpa) and ``determined``
+(test rows whose linear Kcrit the data determine, docs/science.md
+"Uncertainty of Kcrit"). The cap and the flag only select test rows.
+
+Training rows (``training_rows``): ``all`` (every finite row, the runs of
+:func:`plan`), and ``determined``: the default model and the mean baseline
+trained and scored on the determined rows only, on the splits of
+``determined_splits`` (the random one by default: the paper's protocol).
+Their ``split`` reads ``<split>_determined`` (e.g. ``random_determined``:
+the random split of the determined rows), so every existing selection of
+the table, by split, model and target set, still finds one row.
 
 Metrics (:func:`regression_metrics`): RMSE, MAE (GPa), R^2, the standard
 deviation of the computed test values (GPa, ddof = 0) and RMSE / std
@@ -54,14 +63,14 @@ log = logging.getLogger(__name__)
 Model = Literal["extra_trees", "mean", "knn", "hist_gradient_boosting", "extra_trees_magpie"]
 MODELS: tuple[str, ...] = get_args(Model)
 
-TargetSet = Literal["all_finite", "capped"]
+TargetSet = Literal["all_finite", "capped", "determined"]
 TARGET_SETS: tuple[str, ...] = get_args(TargetSet)
 
 METRIC_COLUMNS = (
     "voltage_v", "split", "fold", "model", "target_transform", "target_set", "n_train", "n_test",
-    "rmse_gpa", "mae_gpa", "r2", "std_gpa", "rmse_over_std", "fit_s",
+    "rmse_gpa", "mae_gpa", "r2", "std_gpa", "rmse_over_std", "fit_s", "training_rows",
 )
-"""Columns of the metrics table, one row per voltage x split x fold x model x transform x target set.
+"""Columns of the metrics table, one row per voltage x split x fold x model x transform x target set x training rows.
 
 ``fold`` is ``"holdout"`` for the random and grouped splits, the electrolyte
 left out for the ``electrolyte`` split, plus ``"pooled"``: the metrics over
@@ -90,6 +99,7 @@ class SurrogateOptions:
     background_size: int = 100
     compare_transforms: tuple[str, ...] = ("log1p",)
     compare_models: tuple[str, ...] = ("hist_gradient_boosting", "extra_trees_magpie")
+    determined_splits: tuple[str, ...] = ("random",)
     random_state: int = 0
     n_jobs: int = 1
 
@@ -111,7 +121,7 @@ class SurrogateOptions:
         unknown = sorted(set(block) - set(cls.__dataclass_fields__))
         if unknown:
             raise ConfigError(f"config.surrogate: unknown key(s) {', '.join(unknown)}")
-        for key in ("compare_transforms", "compare_models"):
+        for key in ("compare_transforms", "compare_models", "determined_splits"):
             if key in block:
                 block[key] = tuple(block[key])
         return cls(**block, random_state=random_state, n_jobs=n_jobs)
@@ -189,11 +199,21 @@ def regression_metrics(kcrit_gpa: np.ndarray, predicted_gpa: np.ndarray) -> dict
     }
 
 
-def metric_rows(kcrit_gpa: np.ndarray, predicted_gpa: np.ndarray, cap_gpa: float, **labels) -> list[dict]:
-    """One metrics row per target set, each carrying ``labels`` (voltage_v, split, fold, model, ...)."""
+def metric_rows(kcrit_gpa: np.ndarray, predicted_gpa: np.ndarray, cap_gpa: float, determined: np.ndarray | None = None,
+                **labels) -> list[dict]:
+    """One metrics row per target set, each carrying ``labels`` (voltage_v, split, fold, model, ...).
+
+    ``determined`` (bool, shape (n_rows,)) selects the ``determined`` set;
+    without it that set is left out.
+    """
     rows = []
     for target_set in TARGET_SETS:
-        keep = np.ones(len(kcrit_gpa), bool) if target_set == "all_finite" else kcrit_gpa <= cap_gpa
+        if target_set == "determined" and determined is None:
+            continue
+        if target_set == "all_finite":
+            keep = np.ones(len(kcrit_gpa), bool)
+        else:
+            keep = kcrit_gpa <= cap_gpa if target_set == "capped" else np.asarray(determined, dtype=bool)
         rows.append({**labels, "target_set": target_set, "n_test": int(keep.sum()),
                      **regression_metrics(kcrit_gpa[keep], predicted_gpa[keep])})
     return rows
@@ -234,6 +254,65 @@ def plan(options: SurrogateOptions, splits: Iterable[str]) -> list[tuple[str, st
     return runs
 
 
+def determined_plan(options: SurrogateOptions, splits: Iterable[str]) -> list[tuple[str, str, str]]:
+    """The (split, model, target transform) runs on the determined rows: default model and mean baseline."""
+    return [(s, m, options.target_transform) for s in options.determined_splits if s in splits
+            for m in ("extra_trees", "mean")]
+
+
+def _score(table: pd.DataFrame, features: list[str], voltage_v: float, options: SurrogateOptions, splits: list[str],
+           runs: list[tuple[str, str, str]], training_rows: str) -> tuple[list[dict], list[pd.DataFrame], object]:
+    """Fit and score ``runs`` on ``table``: metric rows, the default model's test predictions and the saved model.
+
+    Predictions and the saved model are kept only for ``training_rows == "all"``.
+    """
+    X = table[features]
+    kcrit_gpa = table["kcrit_gpa"].to_numpy(dtype=float)
+    determined = table["kcrit_determined"].to_numpy(dtype=bool) if "kcrit_determined" in table else None
+    folds = {s: list(split_folds(s, table, holdout_size=options.holdout_size, random_state=options.random_state))
+             for s in splits}
+    metrics, predictions, saved = [], [], None
+    for split, name, transform in runs:
+        pooled = []  # (computed, predicted, fit_s, test) of every fold: the pooled row of a split with several folds
+        for fold, train, test in folds[split]:
+            start = time.perf_counter()
+            model = make_model(name, options, voltage_v=voltage_v, target_transform=transform, n_train=len(train))
+            # HistGradientBoosting's OpenMP barriers stall when the cores are shared; one thread is fast enough
+            with threadpool_limits(1, user_api="openmp") if name == "hist_gradient_boosting" else nullcontext():
+                model.fit(X.iloc[train], kcrit_gpa[train])
+                fit_s = time.perf_counter() - start
+                predicted_gpa = model.predict(X.iloc[test])
+            label = split if training_rows == "all" else f"{split}_{training_rows}"
+            labels = dict(voltage_v=voltage_v, split=label, fold=fold, model=name, target_transform=transform,
+                          n_train=len(train), fit_s=fit_s, training_rows=training_rows)
+            rows = metric_rows(kcrit_gpa[test], predicted_gpa, options.cap_gpa,
+                               None if determined is None else determined[test], **labels)
+            metrics += rows
+            pooled.append((kcrit_gpa[test], predicted_gpa, fit_s, test))
+            log.info("%g V %s/%s %s (%s, %s rows): fit %.1f s, RMSE %.2f GPa all, %.2f GPa <= %g GPa", voltage_v,
+                     split, fold, name, transform, training_rows, fit_s, rows[0]["rmse_gpa"], rows[1]["rmse_gpa"],
+                     options.cap_gpa)
+            if name == "extra_trees" and transform == options.target_transform and training_rows == "all":
+                predictions.append(pd.DataFrame({
+                    "split": split, "fold": fold, "sei_composition": table["sei_composition"].to_numpy()[test],
+                    "kcrit_gpa": kcrit_gpa[test], "predicted_gpa": predicted_gpa,
+                    "tree_std_gpa": model.predict_trees(X.iloc[test]).std(axis=1),
+                }))
+                if split == "random":
+                    keys = ("n_test", "rmse_gpa", "mae_gpa", "r2")
+                    model.info_["holdout"] = {r["target_set"]: {k: r[k] for k in keys} for r in rows}
+                    saved = model
+        if len(pooled) > 1:
+            computed = np.concatenate([c for c, _, _, _ in pooled])
+            predicted = np.concatenate([p for _, p, _, _ in pooled])
+            tests = np.concatenate([t for _, _, _, t in pooled])
+            metrics += metric_rows(computed, predicted, options.cap_gpa,
+                                   None if determined is None else determined[tests], voltage_v=voltage_v,
+                                   split=label, fold="pooled", model=name, target_transform=transform, n_train=np.nan,
+                                   fit_s=sum(f for _, _, f, _ in pooled), training_rows=training_rows)
+    return metrics, predictions, saved
+
+
 def evaluate_voltage(
     table: pd.DataFrame,
     features: list[str],
@@ -242,7 +321,7 @@ def evaluate_voltage(
     *,
     splits: Iterable[str] = ("random", "grouped", "electrolyte"),
 ) -> VoltageEvaluation:
-    """Fit and score every planned run (:func:`plan`) on the rows of one voltage.
+    """Fit and score the planned runs (:func:`plan`, then :func:`determined_plan`) on the rows of one voltage.
 
     Parameters
     ----------
@@ -262,48 +341,17 @@ def evaluate_voltage(
         Each fit is logged (module logger) with its time and RMSE.
     """
     splits = list(splits)
-    X = table[features]
-    kcrit_gpa = table["kcrit_gpa"].to_numpy(dtype=float)
-    folds = {s: list(split_folds(s, table, holdout_size=options.holdout_size, random_state=options.random_state))
-             for s in splits}
-    metrics, predictions, saved = [], [], None
-    for split, name, transform in plan(options, splits):
-        pooled = []  # (computed, predicted) of every fold, for the pooled row of a split with several folds
-        for fold, train, test in folds[split]:
-            start = time.perf_counter()
-            model = make_model(name, options, voltage_v=voltage_v, target_transform=transform, n_train=len(train))
-            # HistGradientBoosting's OpenMP barriers stall when the cores are shared; one thread is fast enough
-            with threadpool_limits(1, user_api="openmp") if name == "hist_gradient_boosting" else nullcontext():
-                model.fit(X.iloc[train], kcrit_gpa[train])
-                fit_s = time.perf_counter() - start
-                predicted_gpa = model.predict(X.iloc[test])
-            labels = dict(voltage_v=voltage_v, split=split, fold=fold, model=name, target_transform=transform,
-                          n_train=len(train), fit_s=fit_s)
-            rows = metric_rows(kcrit_gpa[test], predicted_gpa, options.cap_gpa, **labels)
-            metrics += rows
-            pooled.append((kcrit_gpa[test], predicted_gpa, fit_s))
-            log.info("%g V %s/%s %s (%s): fit %.1f s, RMSE %.2f GPa all, %.2f GPa <= %g GPa", voltage_v, split,
-                     fold, name, transform, fit_s, rows[0]["rmse_gpa"], rows[1]["rmse_gpa"], options.cap_gpa)
-            if name == "extra_trees" and transform == options.target_transform:
-                predictions.append(pd.DataFrame({
-                    "split": split, "fold": fold, "sei_composition": table["sei_composition"].to_numpy()[test],
-                    "kcrit_gpa": kcrit_gpa[test], "predicted_gpa": predicted_gpa,
-                    "tree_std_gpa": model.predict_trees(X.iloc[test]).std(axis=1),
-                }))
-                if split == "random":
-                    keys = ("n_test", "rmse_gpa", "mae_gpa", "r2")
-                    model.info_["holdout"] = {r["target_set"]: {k: r[k] for k in keys} for r in rows}
-                    saved = model
-        if len(pooled) > 1:
-            computed = np.concatenate([c for c, _, _ in pooled])
-            predicted = np.concatenate([p for _, p, _ in pooled])
-            metrics += metric_rows(computed, predicted, options.cap_gpa, voltage_v=voltage_v, split=split,
-                                   fold="pooled", model=name, target_transform=transform, n_train=np.nan,
-                                   fit_s=sum(f for _, _, f in pooled))
+    metrics, predictions, saved = _score(table, features, voltage_v, options, splits, plan(options, splits), "all")
+    determined = table["kcrit_determined"].to_numpy(dtype=bool) if "kcrit_determined" in table else None
+    runs = determined_plan(options, splits)
+    if runs and determined is not None and determined.sum() >= 2:
+        rows = table[determined].reset_index(drop=True)
+        metrics += _score(rows, features, voltage_v, options, sorted({s for s, _, _ in runs}), runs, "determined")[0]
     if saved is None:  # no random split (too few rows, or not asked for): fitted on every row, no holdout metric
-        saved = options.surrogate(voltage_v).fit(X, kcrit_gpa)
+        saved = options.surrogate(voltage_v).fit(table[features], table["kcrit_gpa"].to_numpy(dtype=float))
         saved.info_["holdout"] = {}
-        log.warning("%g V: no random holdout (%d rows); the saved model is fitted on all of them", voltage_v, len(X))
+        log.warning("%g V: no random holdout (%d rows); the saved model is fitted on all of them", voltage_v,
+                    len(table))
     metrics = pd.DataFrame(metrics, columns=list(METRIC_COLUMNS))
     predictions = pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame(columns=PREDICTION_COLUMNS)
     return VoltageEvaluation(metrics, predictions, saved)

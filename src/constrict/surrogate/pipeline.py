@@ -119,7 +119,7 @@ def collect_metrics(metrics_paths: Sequence[str | Path], out_path: str | Path) -
     """Concatenate the per-voltage metrics into one TSV, sorted; return it."""
     metrics = pd.concat([pd.read_csv(p, sep="\t") for p in metrics_paths], ignore_index=True)
     metrics = metrics[list(METRIC_COLUMNS)].sort_values(
-        ["voltage_v", "split", "fold", "model", "target_transform", "target_set"], kind="mergesort")
+        ["voltage_v", "split", "fold", "model", "target_transform", "target_set", "training_rows"], kind="mergesort")
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     metrics.to_csv(out_path, sep="\t", index=False, float_format="%.6g")
     summary = metrics[(metrics["fold"] == "holdout") & (metrics["model"] == "extra_trees")]
