@@ -42,6 +42,7 @@ include: "workflow/rules/surrogate.smk"
 include: "workflow/rules/cathode.smk"
 include: "workflow/rules/design.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/reproduction.smk"
 
 
 rule all:

@@ -239,6 +239,61 @@ def design_targets():
     return tables + [f"{DESIGN}/{name}" for name, _ in FIGURES.values()]
 
 
+# The reproduction study (workflow/rules/reproduction.smk, docs/reproduction.md).
+if config["reproduction"]["enabled"]:
+    from constrict.reproduction import check_reproduction_config
+
+    try:
+        check_reproduction_config(config)
+    except ConfigError as error:
+        raise WorkflowError(f"invalid config: {error}") from None
+
+REPRODUCTION = f"{RESULTS}/reproduction"
+
+# Every reproduction table, its Parquet and TSV (constrict.reproduction.stage.TABLES).
+REPRODUCTION_TABLES = (
+    "stats",
+    "signs",
+    "windows",
+    "strains",
+    "samples",
+    "surrogate",
+    "design",
+)
+
+
+def reproduction_inputs(wildcards):
+    """Inputs of the reproduction study: the screen, entries, coatings, the other source and, if run, the design."""
+    other = config["reproduction"]["sample"]["other_source"]
+    inputs = {
+        "screen": f"{RESULTS}/screen/screen.parquet",
+        "entries": f"{RESULTS}/entries.parquet",
+        "coatings": f"{RESULTS}/coatings.parquet",
+        "other_source": repo_path(f"data/{other}.parquet"),
+    }
+    if config["surrogate"]["enabled"]:
+        inputs["training_table"] = f"{SURROGATE}/training_table.parquet"
+    if config["design"]["enabled"]:
+        inputs["design_table"] = f"{DESIGN}/design_table.parquet"
+        inputs["fig5"] = f"{DESIGN}/fig5.parquet"
+    return inputs
+
+
+def reproduction_table_inputs(wildcards):
+    """Inputs of the table: the study's tables and the outputs of every stage that runs."""
+    inputs = {name: f"{REPRODUCTION}/{name}.parquet" for name in REPRODUCTION_TABLES}
+    if config["summary"]["enabled"]:
+        inputs["summary"] = f"{RESULTS}/summary"
+    if config["surrogate"]["enabled"]:
+        inputs["metrics"] = f"{SURROGATE}/metrics.tsv"
+    if config["design"]["enabled"]:
+        inputs["design_table"] = f"{DESIGN}/design_table.parquet"
+        inputs["fig5"] = f"{DESIGN}/fig5.parquet"
+    if config["report"]["enabled"]:
+        inputs["windows"] = f"{REPORT}/windows.tsv"
+    return inputs
+
+
 def final_targets():
     """Targets of the default run: the gathered screen and, if enabled, its summary and the cathode stage."""
     targets = [f"{RESULTS}/screen/screen.parquet", f"{RESULTS}/screen/skipped.tsv"]
@@ -258,4 +313,6 @@ def final_targets():
         targets.extend(design_targets())  # workflow/rules/design.smk
     if config["report"]["enabled"]:
         targets.extend(report_targets())
+    if config["reproduction"]["enabled"]:
+        targets.append(f"{REPRODUCTION}/claims.tsv")  # workflow/rules/reproduction.smk
     return targets
