@@ -103,29 +103,31 @@ def test_a_real_volume_times_eight_is_caught(lgps_system, formula):
     assert (out.drop(index=i)["volume_flag"] == lgps_system.drop(index=i)["volume_flag"]).all()
 
 
-def test_the_densest_plausible_polymorph_is_taken_first(lgps_system):
+def test_plausible_polymorphs_are_taken_first(lgps_system):
     structures = read_csv("data/raw/" + MP_FILES["volumes"])
     li3ps4 = structures[structures["formula_structural"] == "Li3PS4"]
     polymorphs = pd.DataFrame({"reduced_formula": "Li3PS4", "material_id": li3ps4["material_id"],
                                "volume_per_atom_a3": li3ps4["volume_per_atom"]})
-    vacuum = pd.DataFrame({"reduced_formula": ["Li3PS4"], "material_id": ["mp-vacuum"], "volume_per_atom_a3": [160.0]})
+    vacuum = pd.DataFrame({"reduced_formula": ["Li3PS4"] * 2, "material_id": ["mp-vacuum", "mp-vacuum-2"],
+                           "volume_per_atom_a3": [160.0, 170.0]})
     rows = unchecked(lgps_system)
     i = rows.index[rows["reduced_formula"] == "Li3PS4"][0]
-    rows.loc[i, "volume_per_atom_a3"] = 160.0
+    # a single structure in vacuum: the densest plausible polymorph
+    rows.loc[i, ["volume_per_atom_a3", "volume_rule"]] = [160.0, "cell_formula"]
     row = check_volumes(rows, polymorphs=pd.concat([polymorphs, vacuum])).loc[i]
     densest = polymorphs.sort_values("volume_per_atom_a3").iloc[0]
     assert row["volume_rule"] == "densest_plausible_polymorph" and row["material_id"] == densest["material_id"]
     assert row["volume_per_atom_a3"] == densest["volume_per_atom_a3"]
-    assert row["n_polymorphs"] == len(polymorphs)  # the vacuum cell is not among them
-    # a median that the vacuum cell pulled (plausible in itself) is replaced the same way
-    with_vacuum = pd.concat([polymorphs, vacuum, vacuum.assign(material_id="mp-vacuum-2")])
+    assert row["n_polymorphs"] == len(polymorphs)  # the vacuum cells are not among them
+    # a median that the vacuum cells pulled (plausible in itself): the median without them
+    with_vacuum = pd.concat([polymorphs, vacuum])
     rows.loc[i, ["volume_per_atom_a3", "volume_rule"]] = [with_vacuum["volume_per_atom_a3"].median(),
                                                           "reduced_formula_median"]
     assert rows.at[i, "volume_per_atom_a3"] < 2 * lgps_system.set_index("reduced_formula").at[
         "Li3PS4", "volume_elemental_a3"]
     row = check_volumes(rows, polymorphs=with_vacuum).loc[i]
-    assert row["volume_reason"] == "implausible_polymorph"
-    assert row["volume_per_atom_a3"] == densest["volume_per_atom_a3"]
+    assert row["volume_reason"] == "implausible_polymorph" and row["volume_rule"] == "plausible_polymorph_median"
+    assert row["volume_per_atom_a3"] == polymorphs["volume_per_atom_a3"].median() and pd.isna(row["material_id"])
 
 
 def test_heavy_alkali_phases_are_left_alone(mp):
