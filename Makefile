@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CORES  ?= 2
 CONFIG ?= config/config.yaml
 
-.PHONY: run report test test-fast env snapshot quick lint unlock slurm-profile slurm-test bench bench-campaign readme-numbers notebook clean
+.PHONY: run report uncertainty-mc test test-fast env snapshot quick lint unlock slurm-profile slurm-test bench bench-campaign readme-numbers notebook clean
 
 env: $(STAMP)
 
@@ -28,6 +28,10 @@ report: $(STAMP)
 	$(BIN)/snakemake --profile profiles/local --configfile $(CONFIG) --report $(RESULTS)/report.html
 	@echo "report: $(RESULTS)/report.html"
 	$(BIN)/python scripts/check_report.py $(RESULTS)/report.html
+
+# The Monte-Carlo check of the Kcrit intervals (opt-in; docs/science.md).
+uncertainty-mc: $(STAMP)
+	$(BIN)/snakemake --profile profiles/local --configfile $(CONFIG) --cores $(CORES) $(RESULTS)/uncertainty/mc_coverage.tsv
 
 quick: $(STAMP)
 	$(BIN)/snakemake --profile profiles/local --configfile config/quick.yaml --cores $(CORES)

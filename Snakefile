@@ -43,6 +43,7 @@ include: "workflow/rules/cathode.smk"
 include: "workflow/rules/design.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/reproduction.smk"
+include: "workflow/rules/uncertainty.smk"
 
 
 rule all:

@@ -123,7 +123,7 @@ def _minimum(entry_set, cols, comp_a, comp_b, e_a, e_b, *, phases=True):
     return x, e_rxn, e_hull, {int(r): float(a) for r, a in zip(rows[keep], n[keep], strict=True)}
 
 
-def interface_reaction(entry_set: EntrySet, a: Reactant, b: Reactant) -> InterfaceReaction:
+def interface_reaction(entry_set: EntrySet, a: Reactant, b: Reactant, *, mutual: bool = True) -> InterfaceReaction:
     """Minimum of the interface reaction energy between reactants a and b.
 
     Parameters
@@ -131,6 +131,10 @@ def interface_reaction(entry_set: EntrySet, a: Reactant, b: Reactant) -> Interfa
     entry_set : EntrySet
     a, b : Reactant
         Electrolyte and coating, each per atom at its own energy.
+    mutual : bool
+        Also compute the mutual reaction energy (both reactants at their
+        hull energies); False leaves it NaN and saves two hull LPs and a
+        reaction LP (the Monte-Carlo check needs only the SEI).
 
     Notes
     -----
@@ -138,9 +142,11 @@ def interface_reaction(entry_set: EntrySet, a: Reactant, b: Reactant) -> Interfa
     """
     cols = tuple(np.flatnonzero((a.comp + b.comp) > 0))
     x, e_rxn, e_sei, phases = _minimum(entry_set, cols, a.comp, b.comp, a.energy_per_atom_ev, b.energy_per_atom_ev)
-    ha = entry_set.hull_energy(a.comp)
-    hb = entry_set.hull_energy(b.comp)
-    _, e_mutual, _, _ = _minimum(entry_set, cols, a.comp, b.comp, ha, hb, phases=False)
+    e_mutual = float("nan")
+    if mutual:
+        ha = entry_set.hull_energy(a.comp)
+        hb = entry_set.hull_energy(b.comp)
+        _, e_mutual, _, _ = _minimum(entry_set, cols, a.comp, b.comp, ha, hb, phases=False)
     reacts = e_rxn < -REACT_TOL_EV
     chemsys = entry_set.chemical_system(cols)
     if not reacts:

@@ -44,6 +44,11 @@ STRAIN_BINS = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, math.inf)
 MIN_VOLUME_FACTOR = 0.1
 """A drawn volume is kept at least this fraction of the entry's own (a many-sigma draw stays positive)."""
 
+CANDIDATE_SIGMAS = 5.0
+"""An entry is a hull candidate in the draws when its energy above the hull is at most this many
+combined standard deviations, ``sqrt(sigma_E,i^2 + sigma_e^2)`` (its own and a typical
+competitor's): farther up, the chance that a draw brings it to the hull is below 3e-7."""
+
 COVERAGE_COLUMNS = (
     "strain_bin", "n_interfaces", "n_samples", "nominal_share", "share_in_interval", "share_mc_range_inside",
     "share_determined", "share_determined_agree", "share_products_changed", "share_sei_changed",
@@ -84,19 +89,24 @@ def baseline(entry_set: EntrySet, cases: pd.DataFrame, sigmas: PhaseSigmas, *,
 
 
 def perturbed(entry_set: EntrySet, sigmas: PhaseSigmas, rng: np.random.Generator) -> EntrySet:
-    """One draw of the entry set: energies and volumes perturbed, every entry a hull candidate.
+    """One draw of the entry set: energies and volumes perturbed, the near-hull entries hull candidates.
 
-    ``e_above_hull_ev`` is set to 0 for every entry, so each LP chooses among
-    all of them: a phase above the hull may come below it in this draw.
+    ``e_above_hull_ev`` is set to 0 for every entry within
+    :data:`CANDIDATE_SIGMAS` combined standard deviations of the hull, so the
+    LPs choose among them: a phase above the hull may come below it in this
+    draw. The draws are the same whatever the candidates (one normal pair
+    per entry).
     """
     z_e, z_v = rng.standard_normal((2, len(entry_set.entry_ids)))
     volume = entry_set.volume_per_atom_a3
+    reach = CANDIDATE_SIGMAS * np.hypot(sigmas.sigma_e_ev, sigmas.model.sigma_e_ev_per_atom)
+    e_above = np.where(entry_set.e_above_hull_ev <= reach, 0.0, entry_set.e_above_hull_ev)
     return EntrySet.from_arrays(
         elements=entry_set.elements,
         comp=entry_set.comp,
         energy_per_atom_ev=entry_set.energy_per_atom_ev + sigmas.sigma_e_ev * z_e,
         volume_per_atom_a3=volume * np.maximum(1.0 + sigmas.sigma_v_rel * z_v, MIN_VOLUME_FACTOR),
-        e_above_hull_ev=np.zeros(len(volume)),
+        e_above_hull_ev=e_above,
         entry_ids=entry_set.entry_ids,
         reduced_formulas=entry_set.reduced_formulas,
     )
@@ -114,7 +124,7 @@ def linear_kcrit(entry_set: EntrySet, electrolyte, coating, *, working_ion: str,
     """
     a, _ = resolve_reactant(entry_set, electrolyte)
     b, _ = resolve_reactant(entry_set, coating)
-    rxn = interface_reaction(entry_set, a, b)
+    rxn = interface_reaction(entry_set, a, b, mutual=False)
     if not rxn.reacts:
         return {"kcrit_gpa": math.nan, "eps": math.nan, "dg_ev_per_atom": math.nan,
                 "sei": frozenset(), "products": frozenset()}

@@ -109,6 +109,11 @@ def table_phase_sigmas(entries_path: str, model: UncertaintyModel | None = None)
     return phase_sigmas(_entry_set(str(entries_path)), model, evidence=read_evidence(entries_path))
 
 
+def table_entry_set(entries_path: str):
+    """The engine's EntrySet of an entry-table file, once per process (from the on-disk entry cache)."""
+    return _entry_set(str(Path(entries_path).resolve()))
+
+
 def evaluate_pairs(
     pairs: Sequence[dict[str, Any]],
     entries_path: str,

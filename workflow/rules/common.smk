@@ -315,4 +315,6 @@ def final_targets():
         targets.extend(report_targets())
     if config["reproduction"]["enabled"]:
         targets.append(f"{REPRODUCTION}/claims.tsv")  # workflow/rules/reproduction.smk
+    if config["monte_carlo"]["enabled"]:
+        targets.append(f"{RESULTS}/uncertainty/mc_coverage.tsv")  # workflow/rules/uncertainty.smk
     return targets
