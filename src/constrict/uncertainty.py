@@ -54,11 +54,11 @@ ENERGY_MODELS = ("constant", "oqmd_residual")
 
 POLYMORPH_SPREAD_MAX = 0.3
 """The polymorph term is ``min(volume_spread, this) / 2``. Measured on the offline MP
-snapshot (:func:`constrict.phase_evidence.measured_evidence`): up to a spread of 0.3
-the MP - OQMD volume discrepancy grows with the spread (68th percentile per database
-2.2-2.5 % below 0.03, 3.4 % at 0.03-0.1, 7.2 % at 0.1-0.3), beyond it no longer
-(13 % at 0.3-1, 6.4 % above 1: a spread that large comes from a molecular or
-vacuum polymorph, not from the phase's own volume)."""
+snapshot (:func:`constrict.phase_evidence.measured_evidence`, 68th percentile of the MP -
+OQMD volume discrepancy per database): 2.2-2.5 % for spreads below 0.03, 3.4 % at
+0.03-0.1, 7.1 % at 0.1-0.3 (half the spread: 2-15 %), but only 11 % at 0.3-1 where half
+the spread would say 15-50 %: beyond 0.3 the spread comes from molecular or layered
+polymorphs, not from the phase's own volume."""
 
 NEIGHBOUR_ESTIMATE_SIGMA = 0.055
 """Relative volume uncertainty at least given to a volume estimated from the hull
