@@ -32,6 +32,7 @@ from constrict.kcrit import kcrit_at
 from constrict.kinks import reaction_curve
 from constrict.opensystem import Convention, check_voltages
 from constrict.phasewindow import SCAN_LIMIT_V, phase_system, phase_window
+from constrict.uncertainty import cached_phase_sigmas, kcrit_interval
 
 DEFAULT_KEFF_GPA = (5.0, 10.0, 15.0)
 """Keff lines (GPa) drawn when none are given: the default campaign's window Keff values."""
@@ -183,12 +184,15 @@ def window_data(
         the scan limit and, each of shape (n_v,), ``dg_ev_per_atom``,
         ``ion_released_per_atom``, ``eps`` (the convention's strain) and
         every ``kcrit_*`` number of :func:`constrict.kcrit.kcrit_at` (linear
-        Kcrit, GPa).
+        Kcrit, GPa) with its interval (``kcrit_lo_gpa``, ``kcrit_hi_gpa``,
+        ``kcrit_determined``; :func:`constrict.uncertainty.kcrit_interval`).
     """
     keffs = _check_keffs(keff_gpa)
     windows = phase_window(entry_set, phase, working_ion=working_ion, convention=convention, keff_gpa=keffs)
     _, _, system, reactant = phase_system(entry_set, phase, working_ion, convention)
     grid = voltage_grid(0.0, SCAN_LIMIT_V)
+    sigmas = cached_phase_sigmas(entry_set)
+    metal_row = entry_set.find(working_ion)
     rows = []
     for v in grid:
         at = kcrit_at(system, reactant, float(v), self_consistent=False)
@@ -197,6 +201,8 @@ def window_data(
                "ion_released_per_atom": dec.ion_released_per_atom, "eps": dec.eps(system.convention)}
         row.update({f.name: getattr(at, f.name) for f in fields(at) if f.name.startswith("kcrit_")})
         row.pop("kcrit_sc_gpa", None)  # not computed here (NaN)
+        interval = kcrit_interval(dec, reactant, sigmas, convention=system.convention, metal_row=metal_row)
+        row.update({k: interval.as_row()[k] for k in ("kcrit_lo_gpa", "kcrit_hi_gpa", "kcrit_determined")})
         rows.append(row)
     scan = {name: np.array([float(r[name]) for r in rows]) for name in rows[0]}
     return {"kind": "window", "constrict_version": __version__, **windows.as_dict(), "scan": scan}
