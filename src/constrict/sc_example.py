@@ -25,6 +25,7 @@ from constrict.hull import EntrySet
 from constrict.interface import interface_reaction
 from constrict.kcrit import PressuredProducts, kcrit_at, kcrit_self_consistent_gpa
 from constrict.opensystem import Convention, open_system
+from constrict.uncertainty import cached_phase_sigmas, kcrit_interval
 
 STEP_COLUMNS = ["step", "k_gpa", "products", "dphi_ev_per_atom", "dv_a3_per_atom"]
 ENVELOPE_COLUMNS = ["k_gpa", "g_ev_per_atom", "linear_ev_per_atom", "dv_a3_per_atom", "products"]
@@ -132,6 +133,9 @@ def kcrit_sc_example(
         dg_ev_per_atom=dec.dg_ev_per_atom, eps=eps, v_r_a3_per_atom=dec.v_r_a3_per_atom,
         kcrit_gpa=at.kcrit_gpa, kcrit_sc_gpa=kcrit_sc,
     )
+    interval = kcrit_interval(dec, reactant, cached_phase_sigmas(entry_set), convention=convention,
+                              metal_row=entry_set.find(working_ion))
+    summary.update({k: interval.as_row()[k] for k in ("kcrit_lo_gpa", "kcrit_hi_gpa", "kcrit_determined")})
     defeating = trace[-1] if trace and np.isinf(kcrit_sc) else None
     summary.update(
         defeating_products=_formulas(entry_set, defeating.products) if defeating else "",
