@@ -28,6 +28,7 @@ from constrict.uncertainty import (
     read_evidence,
 )
 
+NAN = math.nan
 SYSTEMS = ["Li-Nb-O-P-S", "Ca-Li-O-P-S-V", "Br-C-Li-P-Pr-S"]
 
 
@@ -265,3 +266,33 @@ def test_design_verification_carries_every_interval(small):
         chosen = "interface" if row["interface_reacts"] else "self"
         assert row["design_kcrit_hi_gpa"] == row[f"{chosen}_kcrit_hi_gpa"]
         assert row["design_kcrit_determined"] == row[f"{chosen}_kcrit_determined"]
+
+
+def test_coverage_table_by_hand():
+    base = pd.DataFrame({"eps": [0.03, 0.3], "kcrit_lo_gpa": [1.0, 5.0], "kcrit_hi_gpa": [3.0, math.inf],
+                         "kcrit_determined": [False, False], "products": ['{"A": 1}', '{"B": 1}'],
+                         "sei_products": ['{"R": 1}', '{"R": 1}']})
+    samples = pd.DataFrame({"case": [0, 0, 0, 0, 1, 1], "kcrit_gpa": [0.5, 2.0, 2.5, 4.0, 6.0, math.nan],
+                            "products": [frozenset("A"), frozenset("A"), frozenset("C"), frozenset("A"),
+                                         frozenset("B"), frozenset()],
+                            "sei": [frozenset("R")] * 6})
+    table = coverage_table(base, samples, coverage_k=1.0, max_ratio=2.0).set_index("strain_bin")
+    assert list(table.index) == ["2-5 %", ">20 %", "all"]
+    assert table.loc["2-5 %", "share_in_interval"] == 0.5  # 2.0 and 2.5 of 0.5, 2, 2.5, 4
+    assert table.loc[">20 %", "share_in_interval"] == 0.5  # 6 inside [5, inf]; no reaction counts outside
+    assert table.loc["2-5 %", "share_products_changed"] == 0.25
+    assert table.loc["all", "n_samples"] == 6 and table.loc["all", "share_sei_changed"] == 0.0
+
+
+def test_monte_carlo_sample_takes_one_checkable_row_per_interface():
+    from constrict.mc_stage import sample_cases
+
+    screen = pd.DataFrame({
+        "electrolyte": "Li7P3S11", "working_ion": "Li", "coating_id": ["a", "a", "b", "c", "d", "e"],
+        "voltage_v": [3.0, 4.0, 4.0, 4.0, 4.0, 4.0], "status": ["ok", "ok", "ok", "ok", "error", "ok"],
+        "reacts": [True, True, True, False, False, True], "kcrit_gpa": [5.0, 9.0, math.inf, NAN, NAN, 0.0],
+    })
+    cases = sample_cases(screen, 10, random_state=0)
+    assert sorted(cases["coating_id"]) == ["a", "b"]  # c does not react, d failed, e is stable (Kcrit 0)
+    assert cases.equals(sample_cases(screen, 10, random_state=0))
+    assert len(sample_cases(screen, 1, random_state=0)) == 1
