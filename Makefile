@@ -37,8 +37,10 @@ quick: $(STAMP)
 	$(BIN)/snakemake --profile profiles/local --configfile config/quick.yaml --cores $(CORES)
 	$(MAKE) report CONFIG=config/quick.yaml
 
+# The only way the workflow rebuilds a committed snapshot (build_snapshot: true
+# defines the rule; workflow/rules/data.smk).
 snapshot: $(STAMP)
-	$(BIN)/snakemake data/mp_offline.parquet --forcerun build_snapshot --profile profiles/local --configfile $(CONFIG) --cores $(CORES)
+	$(BIN)/snakemake data/mp_offline.parquet --config build_snapshot=True --forcerun build_snapshot --profile profiles/local --configfile $(CONFIG) --cores $(CORES)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -44,20 +44,24 @@ TINY = {
 }
 
 
-def snakemake_cmd(repo_root, workdir, config, *extra):
-    """The command that runs the workflow in ``workdir`` with ``config`` (written there)."""
+def snakemake_cmd(repo_root, workdir, config, *extra, profile=True):
+    """The command that runs the workflow in ``workdir`` with ``config`` (written there).
+
+    ``profile=False``: no ``--profile``, as a user types it (the workflow
+    profile profiles/default/ still applies, as Snakemake finds it by itself).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
+    local = ["--profile", str(repo_root / "profiles" / "local")] if profile else []
     return [sys.executable, "-m", "snakemake", "--snakefile", str(repo_root / "Snakefile"),
-            "--directory", str(workdir), "--configfile", str(config_path),
-            "--profile", str(repo_root / "profiles" / "local"), "--cores", "2", *extra]
+            "--directory", str(workdir), "--configfile", str(config_path), *local, "--cores", "2", *extra]
 
 
-def snakemake(repo_root, workdir, config, *extra, env=None):
+def snakemake(repo_root, workdir, config, *extra, env=None, profile=True, cwd=None):
     """Run the workflow in ``workdir`` with ``config``; returns the CompletedProcess."""
-    cmd = snakemake_cmd(repo_root, workdir, config, *extra)
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, env=env)
+    cmd = snakemake_cmd(repo_root, workdir, config, *extra, profile=profile)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, env=env, cwd=cwd)
 
 
 def ran(proc, rule):
@@ -222,11 +226,43 @@ def test_more_shards_than_partitions_gives_empty_shards(first, repo_root, tmp_pa
     assert len(gathered) == len(expected)
 
 
-def test_fresh_clone_does_not_rebuild_the_snapshot(repo_root, snapshot_path, tmp_path):
-    """The committed snapshot has no declared inputs, so raw-file mtimes cannot trigger a rebuild."""
-    proc = snakemake(repo_root, tmp_path, {}, "--dry-run")
+def test_data_quality_tables_of_the_tiny_campaign(first):
+    workdir, proc = first
+    data = workdir / "results" / "data"
+    assert len(ran(proc, "data_quality")) == 1
+    counts = pd.read_csv(data / "quality_counts.tsv", sep="\t")
+    entries = pd.read_parquet(workdir / "results" / "entries.parquet")
+    flags = counts[counts["check"] == "volume_flag"]
+    assert flags["n_entries"].sum() == len(entries)
+    changes = pd.read_csv(data / "quality_changes.tsv", sep="\t")
+    assert len(changes) == (entries["volume_flag"] == "implausible").sum() > 0
+
+
+def test_plain_snakemake_has_nothing_to_do_on_a_finished_run(first, repo_root, tmp_path):
+    """No --profile, from another folder: Snakemake applies profiles/default/ by itself, and nothing reruns."""
+    workdir, _ = first
+    proc = snakemake(repo_root, workdir, TINY, "--dry-run", profile=False, cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert f"workflow specific profile {repo_root / 'profiles' / 'default'}" in out
+    assert "Nothing to be done" in out
+
+
+@pytest.mark.parametrize("extra", [(), ("--forceall",)])
+def test_fresh_clone_does_not_rebuild_the_snapshot(repo_root, snapshot_path, tmp_path, extra):
+    """A plain command on a fresh clone (no metadata for the committed file) plans the campaign, never
+    build_snapshot: the rule exists only with build_snapshot: true (make snapshot)."""
+    proc = snakemake(repo_root, tmp_path, {}, "--dry-run", *extra, profile=False, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert ran(proc, "build_snapshot") == [] and ran(proc, "prepare_entries")
+
+
+def test_make_snapshot_asks_for_the_build(repo_root, tmp_path):
+    """make snapshot's flags plan exactly the snapshot build (a dry run: the committed file stays)."""
+    proc = snakemake(repo_root, tmp_path, {}, "--dry-run", "--config", "build_snapshot=True",
+                     "--forcerun", "build_snapshot", "--", str(repo_root / "data" / "mp_offline.parquet"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert len(ran(proc, "build_snapshot")) == 1 and ran(proc, "prepare_entries") == []
 
 
 def test_bad_config_stops_before_any_job(repo_root, tmp_path):
