@@ -296,3 +296,17 @@ def test_monte_carlo_sample_takes_one_checkable_row_per_interface():
     assert sorted(cases["coating_id"]) == ["a", "b"]  # c does not react, d failed, e is stable (Kcrit 0)
     assert cases.equals(sample_cases(screen, 10, random_state=0))
     assert len(sample_cases(screen, 1, random_state=0)) == 1
+
+
+def test_kcrit_text_says_what_the_data_support():
+    from constrict.uncertainty import kcrit_text
+
+    row = {"kcrit_gpa": 9.199, "kcrit_lo_gpa": 8.48, "kcrit_hi_gpa": 10.03, "kcrit_determined": True,
+           "convention": "ion_metal", "eps_ion_metal": 0.5, "eps_sigma": 0.037}
+    assert kcrit_text(row, 1.0) == "9.20 GPa [8.48, 10.0]"
+    assert kcrit_text({**row, "kcrit_lo_gpa": 9.199, "kcrit_hi_gpa": 9.199}, 0.0) == "9.20 GPa [9.20, 9.20]"
+    assert kcrit_text({**row, "kcrit_gpa": 0.0, "kcrit_lo_gpa": 0.0, "kcrit_hi_gpa": 0.0}, 1.0) == "0 GPa (stable)"
+    undetermined = {**row, "kcrit_gpa": 585.0, "kcrit_lo_gpa": 49.9, "kcrit_hi_gpa": math.inf,
+                    "kcrit_determined": False, "eps_ion_metal": 0.0026, "eps_sigma": 0.027}
+    assert kcrit_text(undetermined, 1.0) == "not determined (strain 0.26 % ± 2.7 %) [49.9, inf] GPa"
+    assert kcrit_text({**row, "kcrit_gpa": NAN}, 1.0) == "-"

@@ -421,8 +421,10 @@ def kcrit_text(row: Mapping[str, Any], coverage_k: float) -> str:
         return "-"
     bounds = f"[{_gpa(lo)}, {_gpa(hi)}]"
     if row["kcrit_determined"]:
-        if lo == hi:
-            return "0 GPa (stable)" if k == 0 else "inf (strain certainly <= 0)"
+        if k == 0:
+            return "0 GPa (stable)"
+        if math.isinf(k):
+            return "inf (strain certainly <= 0)"
         return f"{k:.2f} GPa {bounds}"
     eps = float(row[f"eps_{row['convention']}"])
     return (f"not determined (strain {100 * eps:.2g} % ± {100 * coverage_k * float(row['eps_sigma']):.2g} %) "
