@@ -104,6 +104,21 @@ def test_campaign_outputs(first):
     assert (results / "summary" / "kcrit_stats.tsv").is_file()
 
 
+def test_reproduction_table_of_the_tiny_campaign(first):
+    """The study and its table run in the default target; the design rows say not run (design is off here)."""
+    workdir, proc = first
+    results = workdir / "results"
+    assert len(ran(proc, "reproduction")) == len(ran(proc, "reproduction_table")) == 1
+    claims = pd.read_csv(results / "reproduction" / "claims.tsv", sep="\t", keep_default_na=False)
+    assert claims["claim_id"].is_unique and (claims["verdict"] != "").all()
+    by_id = claims.set_index("claim_id")
+    assert by_id.loc["fig4c-parent", "verdict"] == "not run"
+    assert by_id.loc["intro-window-Li7P3S11-15GPa", "ours_released_metal"].endswith(" V")
+    windows = pd.read_csv(results / "reproduction" / "windows.tsv", sep="\t")
+    assert set(windows["convention"]) == {"ion_metal", "reservoir", "released_metal"}
+    assert (results / "benchmarks" / "reproduction.tsv").is_file()
+
+
 def test_rerun_is_byte_identical_with_a_dask_cluster(first, repo_root, tmp_path):
     """Fresh directory, one big shard on a two-worker Dask cluster: the same bytes."""
     workdir, _ = first

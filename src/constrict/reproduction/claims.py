@@ -10,7 +10,8 @@ turns the default and the closest candidate into the table's verdict.
 Kinds (:data:`KINDS`), the value each takes and what "within tolerance"
 means:
 
-- ``interval``: (low, high) in V; both edges within ``tolerance`` V.
+- ``interval``: (low, high) in V; both edges within ``tolerance`` V (the
+  distance that ranks variants is the sum of the two edges' gaps).
 - ``stats``: (mean, median, std) in GPa; each within ``tolerance`` of the
   paper's, relative.
 - ``number``: one number; within ``tolerance``, relative (or absolute
@@ -49,6 +50,9 @@ VERDICTS = (REPRODUCED, BY_VARIANT, DIFFERS, UNSTATED, NOT_RUN)
 
 MAX_TIED = 3
 """Most labels joined in the closest variant's label when several give the same value."""
+
+TREND_DIGITS = 9
+"""Significant digits to which a trend's values are compared (``falls``)."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,9 @@ class Claim:
     def tolerance_text(self) -> str:
         """The tolerance as the table prints it."""
         if self.kind in ("unstated", "negative", "falls"):
-            return "sign" if self.kind != "unstated" else ""
+            return {"unstated": "", "negative": "sign", "falls": "trend"}[self.kind]
+        if self.kind in ("below", "above") and self.tolerance == 0:
+            return "strict bound"
         if self.kind == "interval":
             return f"±{self.tolerance:g} V per edge"
         if self.absolute:
@@ -143,9 +149,9 @@ def _score(claim: Claim, value) -> tuple[float, bool]:
         return math.nan, False
     paper = np.asarray(claim.paper, dtype=float)
     tol = claim.tolerance
-    if claim.kind == "interval":
-        distance = float(np.max(np.abs(values - paper)))
-        return distance, distance <= tol
+    if claim.kind == "interval":  # ranked by both edges together, within tolerance edge by edge
+        gaps = np.abs(values - paper)
+        return float(gaps.sum()), bool(gaps.max() <= tol)
     if claim.kind == "stats":
         distance = float(np.max(np.abs(values - paper) / paper))
         return distance, distance <= tol
@@ -160,8 +166,8 @@ def _score(claim: Claim, value) -> tuple[float, bool]:
     if claim.kind == "negative":
         wrong = sum(1 for el in claim.elements if not (isinstance(value, dict) and value.get(el, np.nan) < 0))
         return float(wrong), wrong == 0
-    if claim.kind == "falls":
-        finite = values[np.isfinite(values)]
+    if claim.kind == "falls":  # values equal to 9 significant digits are equal (LP round-off is no trend)
+        finite = np.array([float(f"{v:.{TREND_DIGITS}g}") for v in values[np.isfinite(values)]])
         if finite.size < 2 or np.ptp(finite) == 0:
             return 1.0, False
         rho = float(spearmanr(np.arange(finite.size), finite).statistic)

@@ -174,9 +174,9 @@ def fig5_rows(results: Results, settings: Settings) -> list[Row]:
     v = settings.voltage_v
     keff = settings.fig5_keff_gpa
     specs = [
-        ("fig5a-energy", "Fig. 5a", "|4 V decomposition energy| at LGPS, Keff = 0, falls with modification",
+        ("fig5a-energy", "Fig. 5a", "4 V decomposition energy at LGPS (magnitude), Keff = 0, falls with modification",
          "energy_keff_0_ev_per_atom", "dg_ev_per_atom", "eV/atom"),
-        ("fig5a-energy-keff", "Fig. 5a", f"|4 V decomposition energy| at LGPS, Keff = {keff:g} GPa, falls",
+        ("fig5a-energy-keff", "Fig. 5a", f"4 V decomposition energy at LGPS (magnitude), Keff = {keff:g} GPa, falls",
          f"energy_keff_{keff:g}_ev_per_atom", "energy_keff_ev_per_atom", "eV/atom"),
         ("fig5b-kcrit", "Fig. 5b", "predicted Kcrit at LGPS (4 V) falls with modification", "kcrit_pred_gpa",
          "kcrit_gpa", "GPa"),
