@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from constrict import cli
+from constrict.data_quality import measured_evidence, quality_counts
 from constrict.errors import MissingVolumeError
 from constrict.evaluate import evaluate_interface
 from constrict.hull import EntrySet
@@ -23,8 +24,6 @@ from constrict.sources.quality import (
     elemental_estimate,
     elemental_volumes,
     implausible_reasons,
-    measured_evidence,
-    quality_counts,
 )
 from constrict.sources.schema import write_entries
 

@@ -1,10 +1,11 @@
-"""The campaign's data-quality tables: what the entry checks did, and which results they reach.
+"""The data-quality tables: what the entry checks did, and which results they reach.
 
 :mod:`constrict.sources.quality` checks every entry's volume and energy
 when a table is built and records its verdict in the entry columns
 (docs/schema.md). This module counts those verdicts for a campaign's entry
-table and lists every entry whose volume was replaced or whose energy is
-flagged, with the number of interface-voltages of the screen whose SEI or
+table (also in the snapshot build's log, with the distributions that
+justify the thresholds) and lists every entry whose volume was replaced
+or whose energy is flagged, with the number of interface-voltages of the screen whose SEI or
 products hold it (docs/data.md, "The data-quality tables").
 """
 
@@ -15,11 +16,12 @@ import os
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
 from constrict.hull import STABLE_TOL_EV
-from constrict.sources.quality import quality_counts
+from constrict.sources.quality import ENERGY_DIFFERENCE_MAX_EV, OQMD_RATIO_MAX
 
 COUNT_COLUMNS = ["check", "value", "n_entries", "n_on_hull"]
 """Columns of ``quality_counts.tsv``."""
@@ -35,6 +37,72 @@ ENERGY_COLUMNS = [
     "e_above_hull_ev", "on_hull", "n_interface_voltages", "n_in_products",
 ]
 """Columns of ``quality_energies.tsv``: one row per entry whose energy differs from OQMD's (flagged only)."""
+
+
+def quality_counts(df: pd.DataFrame, *, on_hull_ev: float = 1e-6) -> pd.DataFrame:
+    """How many entries each check flagged and how each volume was chosen.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A checked entry table (docs/schema.md).
+    on_hull_ev : float
+        e_above_hull_ev at or below this (eV/atom) counts as on the hull.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``check`` (volume_flag, volume_reason, volume_rule or
+        energy_flag), ``value``, ``n_entries`` and ``n_on_hull``; one row
+        per value present (nulls as ``none``), in that order.
+    """
+    on_hull = df["e_above_hull_ev"].to_numpy(dtype=float) <= on_hull_ev
+    rows = []
+    for check in ("volume_flag", "volume_reason", "volume_rule", "energy_flag"):
+        values = df[check].astype(object).where(df[check].notna(), "none")
+        for value in sorted(set(values)):
+            hit = (values == value).to_numpy()
+            rows.append({"check": check, "value": value, "n_entries": int(hit.sum()),
+                         "n_on_hull": int((hit & on_hull).sum())})
+    return pd.DataFrame(rows, columns=["check", "value", "n_entries", "n_on_hull"])
+
+
+def measured_evidence(df: pd.DataFrame) -> dict[str, float]:
+    """The distributions that justify the thresholds, measured on a checked table.
+
+    Returns
+    -------
+    dict of str to float
+        Over compounds with an OQMD volume: their number, the median and
+        95th percentile of matched volume / OQMD volume and how many lie
+        above :data:`OQMD_RATIO_MAX`; over those within 10 % of OQMD
+        (trusted), the min, 0.1 and 99.9 percentiles and max of matched
+        volume / elemental volume; over compounds with an OQMD energy, the
+        median and robust standard deviation (1.4826 x MAD) of E - E_OQMD
+        (eV/atom) and how many differ by more than
+        :data:`ENERGY_DIFFERENCE_MAX_EV`.
+    """
+    compounds = df[df["nelements"] > 1]
+    ratio = (compounds["volume_matched_a3"] / compounds["volume_oqmd_a3"]).dropna()
+    trusted = compounds.loc[ratio.index[(ratio - 1).abs() <= 0.1]]
+    r_e = trusted["volume_matched_a3"] / trusted["volume_elemental_a3"]
+    diff = (compounds["energy_per_atom_ev"] - compounds["energy_oqmd_ev"]).dropna()
+    median = float(diff.median()) if len(diff) else np.nan
+    return {
+        "compounds with an OQMD volume": len(ratio),
+        "volume / OQMD volume, median": float(ratio.median()),
+        "volume / OQMD volume, 95th percentile": float(ratio.quantile(0.95)),
+        f"volume / OQMD volume above {OQMD_RATIO_MAX:g}": int((ratio > OQMD_RATIO_MAX).sum()),
+        "trusted compounds (volume within 10 % of OQMD)": len(trusted),
+        "trusted: volume / elemental volume, min": float(r_e.min()),
+        "trusted: volume / elemental volume, 0.1 percentile": float(r_e.quantile(0.001)),
+        "trusted: volume / elemental volume, 99.9 percentile": float(r_e.quantile(0.999)),
+        "trusted: volume / elemental volume, max": float(r_e.max()),
+        "compounds with an OQMD energy": len(diff),
+        "E - E_OQMD, median (eV/atom)": median,
+        "E - E_OQMD, robust standard deviation (eV/atom)": float(1.4826 * (diff - median).abs().median()),
+        f"|E - E_OQMD| above {ENERGY_DIFFERENCE_MAX_EV:g} eV/atom": int((diff.abs() > ENERGY_DIFFERENCE_MAX_EV).sum()),
+    }
 
 
 def touched_counts(screen_path: str | Path) -> tuple[Counter, Counter]:

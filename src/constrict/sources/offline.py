@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from constrict.errors import SchemaError
-from constrict.sources.quality import check_volumes, flag_energies, measured_evidence, quality_counts
+from constrict.sources.quality import check_volumes, flag_energies
 from constrict.sources.schema import (
     cell_key,
     composition_fields,
@@ -340,7 +340,8 @@ def build_offline_snapshot(
         built, dropped (and why) and by volume rule are printed and kept
         in ``df.attrs["build_counts"]``.
     """
-    from constrict.hull import e_above_hull  # heavy import only when building
+    from constrict.data_quality import measured_evidence, quality_counts  # heavy imports only when building
+    from constrict.hull import e_above_hull
 
     if source not in BUILDERS:
         raise SchemaError(f"unknown offline source {source!r}; use one of {sorted(BUILDERS)}")
