@@ -137,7 +137,7 @@ def test_the_ion_itself_is_one_line(capsys, monkeypatch, odd_subset):
 
 def test_scan_limit_is_said_not_printed_as_an_edge(capsys, monkeypatch, odd_subset):
     monkeypatch.setattr(cli, "load_entry_set", lambda *args, **kwargs: odd_subset)
-    assert cli.main(["window", "S", "--keff", "5"]) == 0
+    assert cli.main(["window", "S", "--keff", "5", "--convention", "ion_metal"]) == 0
     out = capsys.readouterr().out
     # 3.759 V since LiS4 has a plausible volume (2.139 V with its vacuum cell, 201 Å³/atom)
     assert "constrained window at Keff = 5 GPa (ion_metal) 3.759 V - above 6 V (scan limit)" in out

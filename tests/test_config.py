@@ -21,7 +21,7 @@ def test_defaults(repo_root):
     config = load_config(None)
     assert config["source"]["name"] == "mp_offline"
     assert config["voltages_v"] == [2, 3, 4]
-    assert config["convention"] == "ion_metal"
+    assert config["convention"] == "released_metal"
     assert config["selection"]["max_e_above_hull_ev"] == pytest.approx(1e-6)
     assert [e["formula"] for e in config["electrolytes"]] == ["Li10GeP2S12", "Li10SiP2S12", "Li7P3S11", "Na3PS4"]
     assert electrolyte_label(config["electrolytes"][3]) == "Na3PS4 (stand-in for Na7P3S11)"

@@ -89,7 +89,7 @@ def test_sc_at_least_linear_on_real_pairs(snapshot_set):
             assert row["dg_ev_per_atom"] <= 0
             n_finite += np.isfinite(row["kcrit_gpa"]) and row["kcrit_gpa"] > 0
             if 0 < row["kcrit_gpa"] < np.inf:
-                eps = row["eps_ion_metal"]
+                eps = row[f"eps_{row['convention']}"]
                 k = -row["dg_ev_per_atom"] / (eps * row["v_r_a3_per_atom"]) * EV_PER_A3_TO_GPA
                 assert row["kcrit_gpa"] == pytest.approx(k)
     assert n_finite > 10

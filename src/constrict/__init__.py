@@ -8,5 +8,5 @@ EV_PER_A3_TO_GPA = 160.21766208
 STRAIN_CONVENTIONS = ("ion_metal", "reservoir", "released_metal")
 """The reaction-strain conventions (docs/science.md section 2), importable without numpy."""
 
-DEFAULT_CONVENTION = "ion_metal"
+DEFAULT_CONVENTION = "released_metal"
 """The strain convention used where none is named (docs/science.md section 2 says why)."""

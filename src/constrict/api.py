@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from constrict import DEFAULT_CONVENTION
 from constrict.errors import ConstrictError
 from constrict.evaluate import HULL_PREFIX, default_working_ion, resolve_reactant
 from constrict.evaluate import evaluate_interface as _evaluate_interface
@@ -87,7 +88,7 @@ def _ion(entries: EntrySet, reactant, working_ion: str | None) -> str:
 
 
 def evaluate_interface(entries: EntrySet, electrolyte, coating, *, voltages_v: Sequence[float] = (2.0, 3.0, 4.0),
-                       working_ion: str | None = None, convention: Convention = "ion_metal") -> list[dict]:
+                       working_ion: str | None = None, convention: Convention = DEFAULT_CONVENTION) -> list[dict]:
     """Interface reaction (x_m, E_rxn, the SEI) and the SEI's dG, strain, Kcrit and Kcrit_sc at each voltage.
 
     :func:`constrict.evaluate.evaluate_interface`; ``pandas.DataFrame(rows)``
@@ -104,7 +105,7 @@ def evaluate_interface(entries: EntrySet, electrolyte, coating, *, voltages_v: S
 
 
 def window(entries: EntrySet, phase, *, keff_gpa: Sequence[float] = (), working_ion: str | None = None,
-           convention: Convention = "ion_metal") -> PhaseWindow:
+           convention: Convention = DEFAULT_CONVENTION) -> PhaseWindow:
     """Unconstrained window of a phase and its constrained window at each Keff.
 
     :func:`constrict.phasewindow.phase_window`. ``.v_low_v``, ``.v_high_v``
@@ -117,7 +118,7 @@ def window(entries: EntrySet, phase, *, keff_gpa: Sequence[float] = (), working_
 
 
 def kcrit_at(entries: EntrySet, phase, voltage_v: float, *, working_ion: str | None = None,
-             convention: Convention = "ion_metal", self_consistent: bool = True) -> KcritAt:
+             convention: Convention = DEFAULT_CONVENTION, self_consistent: bool = True) -> KcritAt:
     """Decomposition, Kcrit and Kcrit_sc of a phase's ground state at one voltage.
 
     R is the ground state at the phase's composition (:func:`constrict.kcrit.kcrit_at`
@@ -139,7 +140,7 @@ def kcrit_at(entries: EntrySet, phase, voltage_v: float, *, working_ion: str | N
 
 
 def stack(entries: EntrySet, cathode, coating, electrolyte, *, voltage_v: float, working_ion: str = "Li",
-          convention: Convention = "ion_metal"):
+          convention: Convention = DEFAULT_CONVENTION):
     """Cathode | coating | electrolyte at the cathode's voltage (:func:`constrict.stack.physics.evaluate_stack`).
 
     Returns
@@ -155,7 +156,7 @@ def stack(entries: EntrySet, cathode, coating, electrolyte, *, voltage_v: float,
 
 
 def screen(entries: EntrySet, electrolyte, coatings: Sequence[str], *, voltages_v: Sequence[float] = (2.0, 3.0, 4.0),
-           working_ion: str | None = None, convention: Convention = "ion_metal",
+           working_ion: str | None = None, convention: Convention = DEFAULT_CONVENTION,
            path: str | Path | None = None) -> pd.DataFrame:
     """A small screen of one electrolyte against some coatings, in the campaign's table format.
 
@@ -203,7 +204,7 @@ def read_screen(path: str | Path) -> pd.DataFrame:
 
 def design_physics(entries: EntrySet, parent: str, *, electrolyte: str = "Li10SiP2S12", voltage_v: float = 4.0,
                    max_change: float | None = 0.05, entering: Sequence[str] = ("O", "F", "Cl", "Br", "I"),
-                   working_ion: str | None = None, convention: Convention = "ion_metal", evaluations: int = 400,
+                   working_ion: str | None = None, convention: Convention = DEFAULT_CONVENTION, evaluations: int = 400,
                    starts: int = 3, line_points: int = 9, zoom_levels: int = 3, random_state: int = 0) -> dict:
     """One child of a parent composition designed by physics in the loop (docs/design.md), both checked.
 
@@ -263,7 +264,7 @@ def interface_figure(entries: EntrySet, electrolyte, coating, path: str | Path |
                      voltages_v: Sequence[float] = (2.0, 3.0, 4.0),
                      voltage_range_v: tuple[float, float] = DEFAULT_VOLTAGE_RANGE_V,
                      keff_gpa: Sequence[float] = DEFAULT_KEFF_GPA, working_ion: str | None = None,
-                     convention: Convention = "ion_metal") -> Plot:
+                     convention: Convention = DEFAULT_CONVENTION) -> Plot:
     """E_rxn(x) with its kinks and x_m, and the SEI's dG, strain and Kcrit against voltage.
 
     :func:`constrict.figures.interface_figure`; ``path`` (``.png``/``.svg``)
@@ -278,7 +279,7 @@ def interface_figure(entries: EntrySet, electrolyte, coating, path: str | Path |
 
 def window_figure(entries: EntrySet, phase, path: str | Path | None = None, *,
                   keff_gpa: Sequence[float] = DEFAULT_KEFF_GPA, working_ion: str | None = None,
-                  convention: Convention = "ion_metal") -> Plot:
+                  convention: Convention = DEFAULT_CONVENTION) -> Plot:
     """Kcrit(V) of a phase, its unconstrained window and the constrained window at each Keff (Fig. 2).
 
     :func:`constrict.figures.window_figure`; see :func:`interface_figure`.

@@ -16,7 +16,7 @@ import math
 import sys
 
 from constrict import DEFAULT_CONVENTION, STRAIN_CONVENTIONS
-from constrict.errors import ConfigError, ConstrictError
+from constrict.errors import ConfigError, ConstrictError, SchemaError
 
 SUBCOMMANDS: dict = {}
 """name -> (help, add_arguments(parser), run(args) -> int)."""
@@ -46,12 +46,28 @@ def load_phase_sigmas(args, entry_set):
     straight from the file (fast); any other table from the entry set's own
     frame.
     """
-    from constrict.uncertainty import phase_sigmas, read_evidence
+    from constrict.uncertainty import PhaseSigmas, UncertaintyModel, phase_sigmas, read_evidence
 
     if args.custom is None and args.source != "mp_api":
+        from constrict.entry_cache import cached_arrays, file_digest
+        from constrict.entry_cache import load_entry_set as load_whole
         from constrict.paths import snapshot_path
 
-        return phase_sigmas(entry_set, evidence=read_evidence(snapshot_path(args.source, args.data_dir)))
+        path, model = snapshot_path(args.source, args.data_dir), UncertaintyModel()
+
+        def build():  # over the whole snapshot (the energy shifts are fitted on it)
+            whole = load_whole(args.source, data_dir=args.data_dir)
+            sigmas = phase_sigmas(whole, model, evidence=read_evidence(path))
+            return {"entry_ids": whole.entry_ids.astype(str), "sigma_v_rel": sigmas.sigma_v_rel,
+                    "sigma_v_a3": sigmas.sigma_v_a3, "sigma_e_ev": sigmas.sigma_e_ev}
+
+        arrays = cached_arrays(f"phase-sigmas-by-entry:{file_digest(path)}:{model!r}", build)
+        sigmas = PhaseSigmas(arrays["entry_ids"].astype(object), arrays["sigma_v_rel"], arrays["sigma_v_a3"],
+                             arrays["sigma_e_ev"], model)
+        try:
+            return sigmas.for_entry_set(entry_set)
+        except SchemaError:  # entries that are not the snapshot's (a table given in code): align by entry_id
+            return phase_sigmas(entry_set, model, evidence=read_evidence(path))
     return phase_sigmas(entry_set)
 
 

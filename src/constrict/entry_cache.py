@@ -177,13 +177,17 @@ def write_cached(entry_set: EntrySet, digest: str, *, folder: str | os.PathLike 
         The file written, or None if the folder is not writable (logged in
         one line; the caller goes on without a cache).
     """
-    path = cache_path(digest, folder)
+    return _write_npz(cache_path(digest, folder), _to_arrays(entry_set, digest))
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> Path | None:
+    """Write ``arrays`` to ``path`` atomically; None (logged in one line) if the folder is not writable."""
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name + ".", suffix=".tmp", delete=False) as fh:
             tmp = fh.name
-            np.savez(fh, **_to_arrays(entry_set, digest))
+            np.savez(fh, **arrays)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
@@ -194,6 +198,33 @@ def write_cached(entry_set: EntrySet, digest: str, *, folder: str | os.PathLike 
             os.unlink(tmp)
         return None
     return path
+
+
+def cached_arrays(key: str, build, *, folder: str | os.PathLike | None = None) -> dict[str, np.ndarray]:
+    """Float arrays derived from a table, stored in the cache folder under ``key``.
+
+    Parameters
+    ----------
+    key : str
+        Names everything the arrays depend on (e.g. a :func:`file_digest` and
+        the model that made them); hashed into the file name.
+    build : callable
+        Returns the dict of arrays when the cache has none (or an unreadable one).
+    folder : str or path-like, optional
+        Cache folder (default :func:`constrict.paths.cache_dir`).
+    """
+    name = hashlib.sha256(f"constrict-arrays-v{CACHE_FORMAT}:{key}".encode()).hexdigest()[:32]
+    path = Path(folder if folder is not None else cache_dir()) / f"arrays-{name}.npz"
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                return {k: stored[k] for k in stored.files}
+        except Exception as err:  # any damage: zip, CRC, npy header
+            reason = " ".join(f"{type(err).__name__}: {err}".split())
+            log.warning("cache %s is unreadable (%s); rebuilding it", path, reason)
+    arrays = build()
+    _write_npz(path, arrays)
+    return arrays
 
 
 def entry_set_from_frame(

@@ -19,9 +19,12 @@ snapshot.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # frames come in from callers; the CLI's cold path imports no pandas
+    import pandas as pd
 
 ROBUST_SIGMA_PER_MAD = 1.4826
 """Standard deviation of a normal distribution per median absolute deviation."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from constrict import DEFAULT_CONVENTION
 from constrict.electrochem import ground_state, window
 from constrict.errors import ConfigError
 from constrict.evaluate import resolve_reactant
@@ -92,7 +93,7 @@ def high_edge_text(edge: ConstrainedWindow) -> str:
     return f"{edge.v_high_v:.3f} V"
 
 
-def phase_system(entry_set: EntrySet, phase, working_ion: str, convention: Convention = "ion_metal"):
+def phase_system(entry_set: EntrySet, phase, working_ion: str, convention: Convention = DEFAULT_CONVENTION):
     """The phase as (formula, composition vector, open system, ground state R).
 
     Parameters
@@ -120,7 +121,7 @@ def phase_window(
     phase,
     *,
     working_ion: str,
-    convention: Convention = "ion_metal",
+    convention: Convention = DEFAULT_CONVENTION,
     keff_gpa: Sequence[float] = (),
 ) -> PhaseWindow:
     """Unconstrained window of a phase and its constrained window at each Keff.

@@ -166,8 +166,8 @@ class PhaseSigmas:
         SchemaError
             An entry of ``entry_set`` has no sigma here.
         """
-        if entry_set.entry_ids is self.entry_ids:
-            return self
+        if entry_set.entry_ids is self.entry_ids or np.array_equal(entry_set.entry_ids, self.entry_ids):
+            return PhaseSigmas(entry_set.entry_ids, self.sigma_v_rel, self.sigma_v_a3, self.sigma_e_ev, self.model)
         index = dict(zip(self.entry_ids.tolist(), range(len(self.entry_ids)), strict=True))
         missing = [e for e in entry_set.entry_ids if e not in index]
         if missing:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from constrict import DEFAULT_CONVENTION
 from constrict.figures.data import (
     DEFAULT_KEFF_GPA,
     DEFAULT_VOLTAGE_RANGE_V,
@@ -66,7 +67,7 @@ def interface_figure(
     path=None,
     *,
     working_ion: str,
-    convention: Convention = "ion_metal",
+    convention: Convention = DEFAULT_CONVENTION,
     voltages_v: Sequence[float] = (2.0, 3.0, 4.0),
     voltage_range_v: tuple[float, float] = DEFAULT_VOLTAGE_RANGE_V,
     keff_gpa: Sequence[float] = DEFAULT_KEFF_GPA,
@@ -89,7 +90,7 @@ def window_figure(
     path=None,
     *,
     working_ion: str,
-    convention: Convention = "ion_metal",
+    convention: Convention = DEFAULT_CONVENTION,
     keff_gpa: Sequence[float] = DEFAULT_KEFF_GPA,
 ) -> Plot:
     """The window figure (the paper's Fig. 2): Kcrit(V) of a phase, its windows unconstrained and at each Keff.

@@ -23,7 +23,7 @@ from dataclasses import fields
 
 import numpy as np
 
-from constrict import __version__
+from constrict import DEFAULT_CONVENTION, __version__
 from constrict.design.physics import energy_under_keff
 from constrict.errors import ConfigError
 from constrict.evaluate import evaluate_interface, resolve_reactant
@@ -83,7 +83,7 @@ def interface_data(
     coating,
     *,
     working_ion: str,
-    convention: Convention = "ion_metal",
+    convention: Convention = DEFAULT_CONVENTION,
     voltages_v: Sequence[float] = (2.0, 3.0, 4.0),
     voltage_range_v: tuple[float, float] = DEFAULT_VOLTAGE_RANGE_V,
     keff_gpa: Sequence[float] = DEFAULT_KEFF_GPA,
@@ -159,7 +159,7 @@ def window_data(
     phase,
     *,
     working_ion: str,
-    convention: Convention = "ion_metal",
+    convention: Convention = DEFAULT_CONVENTION,
     keff_gpa: Sequence[float] = DEFAULT_KEFF_GPA,
 ) -> dict:
     """Everything the window figure draws: Kcrit(V) of the phase and its windows.
