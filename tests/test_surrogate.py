@@ -282,6 +282,40 @@ def test_node_count_checked():
         KcritSurrogate(target_transform="sqrt").fit(frame, y)
 
 
+@pytest.mark.parametrize(("param", "value"), [
+    ("n_estimators", 0), ("min_samples_leaf", 0), ("max_features", 1.5), ("max_features", 0.0),
+    ("cap_gpa", 0.0), ("background_size", 0), ("max_leaf_nodes", 1), ("voltage_v", "4 V"),
+])
+def test_parameter_constraints_refuse_at_fit(param, value):
+    """scikit-learn's _parameter_constraints, checked at fit, raise one ConfigError line naming the parameter."""
+    assert param in KcritSurrogate._parameter_constraints
+    frame = pd.DataFrame({"Li": [0.2, 0.5, 0.7], "S": [0.8, 0.5, 0.3]})
+    model = KcritSurrogate(**{param: value})
+    with pytest.raises(ConfigError, match=param) as caught:
+        model.fit(frame, [1.0, 2.0, 3.0])
+    assert "\n" not in str(caught.value)
+
+
+def test_fit_records_input_features_and_info_through_one_writer():
+    frame = pd.DataFrame({"Li": [0.2, 0.5, 0.7, 0.4], "S": [0.8, 0.5, 0.3, 0.6]})
+    model = KcritSurrogate(n_estimators=3, min_samples_leaf=1).fit(frame, [1.0, 2.0, 3.0, 1.5])
+    assert model.n_features_in_ == 2 and list(model.feature_names_in_) == ["Li", "S"]
+    before = dict(model.info_)
+    assert model.set_info(holdout={}) is model
+    assert model.info_ == {**before, "holdout": {}}
+
+
+def test_persist_does_not_import_the_model():
+    """The file format knows nothing of KcritSurrogate: no import circle between model and persist."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(persist))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any(m and m.startswith("constrict.surrogate") for m in imported)
+
+
 # -- persistence ----------------------------------------------------------
 
 
@@ -389,9 +423,11 @@ def test_evaluate_voltage_on_a_handful_of_rows(rows, table):
 @pytest.fixture
 def models_dir(fitted, tmp_path):
     model, _, _ = fitted
-    model.info_["holdout"] = {"capped": {"rmse_gpa": 3.21, "n_test": 60}, "all_finite": {"rmse_gpa": 9.8, "n_test": 67}}
-    model.info_["training_data"] = {"screen": "results/screen/screen.parquet", "screen_sha256": "ab" * 32,
-                                    "convention": "ion_metal", "electrolytes": "Li7P3S11;Na3PS4"}
+    model.set_info(
+        holdout={"capped": {"rmse_gpa": 3.21, "n_test": 60}, "all_finite": {"rmse_gpa": 9.8, "n_test": 67}},
+        training_data={"screen": "results/screen/screen.parquet", "screen_sha256": "ab" * 32,
+                       "convention": "ion_metal", "electrolytes": "Li7P3S11;Na3PS4"},
+    )
     model.save(tmp_path / model_name(VOLTAGE_V))
     return tmp_path
 

@@ -27,11 +27,11 @@ table, exclusions, groups), :mod:`~constrict.surrogate.compositions`
 
 from constrict.surrogate.compositions import UnknownElementError, fraction_frame
 from constrict.surrogate.locate import find_model, model_path, models_dir
-from constrict.surrogate.model import MAX_LEAF_NODES, MAX_TREE_NODES, TARGET_TRANSFORMS, KcritSurrogate
-from constrict.surrogate.persist import VersionWarning, load
+from constrict.surrogate.model import MAX_LEAF_NODES, MAX_TREE_NODES, TARGET_TRANSFORMS, KcritSurrogate, load
+from constrict.surrogate.persist import VersionWarning
 
 load_model = load
-"""Read a saved surrogate (:func:`constrict.surrogate.persist.load`)."""
+"""Read a saved surrogate (:func:`constrict.surrogate.model.load`)."""
 
 __all__ = [
     "KcritSurrogate",

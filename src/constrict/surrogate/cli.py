@@ -29,7 +29,7 @@ def run(args) -> int:
     """Print the predicted linear Kcrit of each composition at each voltage."""
     from constrict.cli import _clean
     from constrict.surrogate.locate import find_model
-    from constrict.surrogate.persist import load
+    from constrict.surrogate.model import load
 
     out = []
     for voltage_v in args.voltage:

@@ -300,7 +300,7 @@ def _score(table: pd.DataFrame, features: list[str], voltage_v: float, options: 
                 }))
                 if split == "random":
                     keys = ("n_test", "rmse_gpa", "mae_gpa", "r2")
-                    model.info_["holdout"] = {r["target_set"]: {k: r[k] for k in keys} for r in rows}
+                    model.set_info(holdout={r["target_set"]: {k: r[k] for k in keys} for r in rows})
                     saved = model
         if len(pooled) > 1:
             computed = np.concatenate([c for c, _, _, _ in pooled])
@@ -349,7 +349,7 @@ def evaluate_voltage(
         metrics += _score(rows, features, voltage_v, options, sorted({s for s, _, _ in runs}), runs, "determined")[0]
     if saved is None:  # no random split (too few rows, or not asked for): fitted on every row, no holdout metric
         saved = options.surrogate(voltage_v).fit(table[features], table["kcrit_gpa"].to_numpy(dtype=float))
-        saved.info_["holdout"] = {}
+        saved.set_info(holdout={})
         log.warning("%g V: no random holdout (%d rows); the saved model is fitted on all of them", voltage_v,
                     len(table))
     metrics = pd.DataFrame(metrics, columns=list(METRIC_COLUMNS))

@@ -16,6 +16,7 @@ loaded (:func:`check_tree_size`).
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -23,9 +24,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.ensemble import ExtraTreesRegressor
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from constrict.errors import ConfigError, ConstrictError
+from constrict.surrogate import persist
 from constrict.surrogate.compositions import Compositions, fraction_frame
 
 TargetTransform = Literal["raw", "capped", "log1p"]
@@ -111,6 +114,20 @@ class KcritSurrogate(RegressorMixin, BaseEstimator):
     array([...])
     """
 
+    _parameter_constraints: dict = {
+        "voltage_v": [Real, None],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
+        "max_leaf_nodes": [Interval(Integral, 2, MAX_LEAF_NODES, closed="both"), None],
+        "max_features": [Interval(Real, 0.0, 1.0, closed="right")],
+        "target_transform": [StrOptions(set(TARGET_TRANSFORMS))],
+        "cap_gpa": [Interval(Real, 0.0, None, closed="neither")],
+        "background_size": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
+    """scikit-learn's parameter constraints, checked at :meth:`fit` (one ConfigError line)."""
+
     def __init__(
         self,
         *,
@@ -139,14 +156,11 @@ class KcritSurrogate(RegressorMixin, BaseEstimator):
     # -- fitting -----------------------------------------------------------
 
     def _check_params(self) -> None:
-        if self.target_transform not in TARGET_TRANSFORMS:
-            raise ConfigError(
-                f"target_transform must be one of {', '.join(TARGET_TRANSFORMS)}, not {self.target_transform!r}"
-            )
-        if self.max_leaf_nodes is not None and not 2 <= self.max_leaf_nodes <= MAX_LEAF_NODES:
-            raise ConfigError(f"max_leaf_nodes must be in 2..{MAX_LEAF_NODES} or None, not {self.max_leaf_nodes}")
-        if not self.cap_gpa > 0:
-            raise ConfigError(f"cap_gpa must be > 0 GPa, not {self.cap_gpa}")
+        """Validate the constructor parameters (:attr:`_parameter_constraints`); one ConfigError line."""
+        try:
+            self._validate_params()
+        except InvalidParameterError as exc:
+            raise ConfigError(str(exc).splitlines()[0]) from None
 
     def _forward(self, kcrit_gpa: np.ndarray) -> np.ndarray:
         if self.target_transform == "log1p":
@@ -197,7 +211,25 @@ class KcritSurrogate(RegressorMixin, BaseEstimator):
         self.estimator_.set_params(n_jobs=1)
         n_background = min(self.background_size, len(X))
         self.background_ = X.sample(n=n_background, random_state=self.random_state).reset_index(drop=True)
+        self.n_features_in_ = len(self.features_)
+        self.feature_names_in_ = np.asarray(self.features_, dtype=object)
         self.info_ = {"n_train": len(X), "training_data_sha256": data_hash(X, kcrit_gpa)}
+        return self
+
+    def set_info(self, **items) -> KcritSurrogate:
+        """Record metadata in ``info_`` (e.g. ``holdout=...``, ``training_data=...``); the one writer of it.
+
+        Parameters
+        ----------
+        **items
+            JSON-able values, saved with the model.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self)
+        self.info_ = {**self.info_, **items}
         return self
 
     # -- predicting --------------------------------------------------------
@@ -293,13 +325,44 @@ class KcritSurrogate(RegressorMixin, BaseEstimator):
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted model and its metadata to a skops file (:func:`~constrict.surrogate.persist.save`)."""
-        from constrict.surrogate.persist import save
-
-        return save(self, path)
+        return persist.save(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> KcritSurrogate:
-        """Read a model written by :meth:`save`, versions checked (:func:`~constrict.surrogate.persist.load`)."""
-        from constrict.surrogate.persist import load
-
+        """Read a model written by :meth:`save`, versions checked (:func:`load`)."""
         return load(path)
+
+
+def load(path: str | Path) -> KcritSurrogate:
+    """Read a model written by :meth:`KcritSurrogate.save`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.skops`` file (:func:`~constrict.surrogate.persist.read` audits it).
+
+    Returns
+    -------
+    KcritSurrogate
+        Fitted, with ``features_``, ``n_features_in_``, ``estimator_``,
+        ``background_``, ``max_tree_nodes_`` and ``info_``
+        (``info_["versions"]``: the versions it was written with,
+        ``info_["path"]``: the file).
+
+    Raises
+    ------
+    ConstrictError
+        Missing file, another scikit-learn version, untrusted types, a
+        foreign format or damaged trees (one line each).
+    """
+    payload = persist.read(path)
+    features = list(payload["features"])
+    model = KcritSurrogate(**payload["params"])
+    model.features_ = features
+    model.n_features_in_ = len(features)
+    model.feature_names_in_ = np.asarray(features, dtype=object)
+    model.estimator_ = payload["estimator"]
+    model.max_tree_nodes_ = check_tree_size(model.estimator_)
+    model.background_ = pd.DataFrame(payload["background"], columns=features)
+    model.info_ = {**payload["info"], "versions": payload["versions"], "path": str(Path(path))}
+    return model

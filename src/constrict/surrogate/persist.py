@@ -3,7 +3,9 @@
 The file holds plain data only (a dict: format tag, the constructor
 parameters, the feature list, the fitted ExtraTreesRegressor, the SHAP
 background, ``info_`` and the library versions), never a pickled constrict
-class. Loading is safe:
+class. This module knows the file, not the model class
+(:func:`constrict.surrogate.model.load` builds the model from :func:`read`).
+Loading is safe:
 
 - every type in the file must be one skops trusts by default, plus
   ``sklearn.tree._tree.Tree`` (the forest's node arrays); anything else is
@@ -27,7 +29,6 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from constrict.errors import ConstrictError, SchemaError
 
@@ -119,15 +120,21 @@ def _check_versions(saved: dict[str, str], path: Path) -> None:
         warnings.warn(f"{path.name}: written with other versions ({', '.join(differ)})", VersionWarning, stacklevel=3)
 
 
-def load(path: str | Path):
-    """Read a model written by :func:`save`.
+def read(path: str | Path) -> dict:
+    """Read the payload of a file written by :func:`save`, audited and checked.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.skops`` file.
 
     Returns
     -------
-    KcritSurrogate
-        Fitted, with ``features_``, ``estimator_``, ``background_``,
-        ``max_tree_nodes_`` and ``info_`` (``info_["versions"]``: the
-        versions it was written with, ``info_["path"]``: the file).
+    dict
+        ``params``, ``features``, ``estimator`` (the forest, every tree's
+        indices checked), ``background`` (ndarray of shape (n, n_features)),
+        ``info`` and ``versions``. :func:`constrict.surrogate.model.load`
+        builds the model from it; this module never imports the model class.
 
     Raises
     ------
@@ -137,8 +144,6 @@ def load(path: str | Path):
     """
     import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException
-
-    from constrict.surrogate.model import KcritSurrogate, check_tree_size
 
     path = Path(path)
     if not path.is_file():
@@ -153,12 +158,5 @@ def load(path: str | Path):
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise SchemaError(f"{path}: not a {FORMAT} file")
     _check_versions(payload["versions"], path)
-    features = list(payload["features"])
-    _check_trees(payload["estimator"], len(features), path)
-    model = KcritSurrogate(**payload["params"])
-    model.features_ = features
-    model.estimator_ = payload["estimator"]
-    model.max_tree_nodes_ = check_tree_size(model.estimator_)
-    model.background_ = pd.DataFrame(payload["background"], columns=features)
-    model.info_ = {**payload["info"], "versions": payload["versions"], "path": str(path)}
-    return model
+    _check_trees(payload["estimator"], len(payload["features"]), path)
+    return payload

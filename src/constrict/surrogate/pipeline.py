@@ -99,7 +99,7 @@ def train_voltage(
     with threadpool_limits(options.n_jobs):  # BLAS and OpenMP (HistGradientBoosting) keep to the rule's threads
         result = evaluate_voltage(rows, features, voltage_v, options)
     model = result.model
-    model.info_["training_data"] = {**_source(table_path), "table": str(table_path), "n_rows": len(rows)}
+    model.set_info(training_data={**_source(table_path), "table": str(table_path), "n_rows": len(rows)})
     model.save(model_path)
     Path(metrics_path).parent.mkdir(parents=True, exist_ok=True)
     result.metrics.to_csv(metrics_path, sep="\t", index=False, float_format="%.6g")
