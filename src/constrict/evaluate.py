@@ -149,7 +149,20 @@ def _is_composition_in_data(entry_set: EntrySet, text: str) -> bool:
     return True
 
 
-def _amounts_json(entry_set: EntrySet, phases: dict) -> str:
+def amounts_json(entry_set: EntrySet, phases: dict) -> str:
+    """Phase amounts as a JSON object keyed by reduced formula (amounts summed, sorted, rounded).
+
+    Parameters
+    ----------
+    entry_set : EntrySet
+    phases : dict
+        Entry row -> amount (per atom of reactant).
+
+    Returns
+    -------
+    str
+        E.g. ``{"Li2S": 0.5, "P2S5": 0.25}``, the form of the tables' product columns.
+    """
     out: dict[str, float] = {}
     for row, amount in phases.items():
         name = entry_set.reduced_formula(row)
@@ -220,7 +233,7 @@ def evaluate_interface(
         "e_rxn_ev_per_atom": float(rxn.e_rxn_ev_per_atom),
         "e_rxn_mutual_ev_per_atom": float(rxn.e_rxn_mutual_ev_per_atom),
         "sei_composition": _composition_json(entry_set, rxn.sei_comp) if rxn.reacts else "{}",
-        "sei_products": _amounts_json(entry_set, rxn.sei_phases) if rxn.reacts else "{}",
+        "sei_products": amounts_json(entry_set, rxn.sei_phases) if rxn.reacts else "{}",
     }
     nan = float("nan")
     if not rxn.reacts:
@@ -243,7 +256,7 @@ def evaluate_interface(
             {
                 **base,
                 "voltage_v": v,
-                "products": _amounts_json(entry_set, dec.products),
+                "products": amounts_json(entry_set, dec.products),
                 "ion_released_per_atom": dec.ion_released_per_atom,
                 "dg_ev_per_atom": dec.dg_ev_per_atom,
                 "v_r_a3_per_atom": dec.v_r_a3_per_atom,

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from constrict import DEFAULT_CONVENTION, STRAIN_CONVENTIONS, cli
+from constrict import DEFAULT_CONVENTION, STRAIN_CONVENTIONS
+from constrict import cli_support as cli
 from constrict.design.region import DEFAULT_ENTERING, check_max_change
 from constrict.uncertainty import kcrit_text
 
@@ -35,7 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="engine evaluations of the physics route (default 400)")
     p.add_argument("--models", default=None, help="folder of trained surrogates (default results/surrogate/models)")
     p.add_argument("--convention", default=DEFAULT_CONVENTION, choices=STRAIN_CONVENTIONS)
-    cli._add_data_args(p)
+    cli.add_data_args(p)
 
 
 def _max_change(text: str) -> float | None:
@@ -70,7 +71,7 @@ def run(args) -> int:
         model = None
     known = [el for el in (model.features if model is not None else entry_set.elements) if el in entry_set.elements]
     region = make_region(parent, max_change, entering=args.enter, known=known)
-    ion = cli._ion(entry_set, [args.electrolyte], args.ion, args.allow_absent_ion)
+    ion = cli.working_ion(entry_set, [args.electrolyte], args.ion, args.allow_absent_ion)
     target = Target(args.electrolyte, ion, args.convention)
     out = {"parent": region.formula(region.parent), "max_change": max_change, "route": args.route,
            "elements": list(region.elements), "electrolyte": args.electrolyte, "voltage_v": voltage_v,
@@ -94,14 +95,14 @@ def run(args) -> int:
         check["kcrit_pred_gpa"] = float(model.predict([out[name]])[0]) if model is not None else float("nan")
         out[f"{name}_check"] = check
     if args.json:
-        print(json.dumps(cli._clean(out), indent=1))
+        print(json.dumps(cli.json_safe(out), indent=1))
         return 0
     _print(out)
     return 0
 
 
 def _print(out: dict) -> None:
-    fmt = cli._fmt
+    fmt = cli.fmt_number
     limit = "no limit" if out["max_change"] is None else f"max change {out['max_change']:g} per element"
     print(f"parent {out['parent']}; {limit}; elements {' '.join(out['elements'])}")
     if out["route"] == "shap":

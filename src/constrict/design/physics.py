@@ -44,7 +44,7 @@ import numpy as np
 from constrict import DEFAULT_CONVENTION, EV_PER_A3_TO_GPA
 from constrict.electrochem import ground_state
 from constrict.errors import ConfigError, ConstrictError
-from constrict.evaluate import HULL_PREFIX, _amounts_json, composition_reactant, evaluate_interface
+from constrict.evaluate import HULL_PREFIX, amounts_json, composition_reactant, evaluate_interface
 from constrict.hull import EntrySet
 from constrict.kcrit import KcritAt, kcrit_at
 from constrict.opensystem import Convention, check_convention, check_voltages, open_system
@@ -158,7 +158,7 @@ def verify(entry_set: EntrySet, formula: str, target: Target, voltages_v: Sequen
         at = self_decomposition(entry_set, formula, target, at_interface["voltage_v"])
         dec = at.decomposition
         interval = kcrit_interval(dec, state, sigmas, convention=target.convention, metal_row=metal_row)
-        alone = {"products": _amounts_json(entry_set, dec.products), "kcrit_gpa": at.kcrit_gpa,
+        alone = {"products": amounts_json(entry_set, dec.products), "kcrit_gpa": at.kcrit_gpa,
                  "kcrit_sc_gpa": at.kcrit_sc_gpa, **{c: float(getattr(dec, c)) for c in SELF_COLUMNS[1:7]},
                  **{c: interval.as_row()[c] for c in (*DESIGN_BOUNDS, "eps_sigma")}}
         row = {"formula": formula, "electrolyte": at_interface["electrolyte"], "voltage_v": at_interface["voltage_v"],

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from constrict import DEFAULT_CONVENTION, STRAIN_CONVENTIONS, cli
+from constrict import DEFAULT_CONVENTION, STRAIN_CONVENTIONS
+from constrict import cli_support as cli
+from constrict.cli_support import fmt_number as fmt
 from constrict.errors import ConfigError
 from constrict.hull import parse_composition
 from constrict.stack.cathodes import DEFAULT_KEFF_GPA, KNOWN_CATHODES
@@ -29,7 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"effective modulus (GPa) of the verdict (default {DEFAULT_KEFF_GPA:g})")
     p.add_argument("--convention", default=DEFAULT_CONVENTION, choices=STRAIN_CONVENTIONS)
     cli.add_plot_argument(p, "the three Kcrit (cathode side, coating alone, electrolyte side) against Keff")
-    cli._add_data_args(p)
+    cli.add_data_args(p)
 
 
 def cathode_voltage_v(cathode: str) -> float:
@@ -55,11 +57,11 @@ def run(args) -> int:
     from constrict.opensystem import check_voltages
     from constrict.stack.physics import evaluate_stack
 
-    cli._check_keff(args.keff)
+    cli.check_keff(args.keff)
     path = cli.plot_path(args)
     [voltage_v] = check_voltages([args.voltage if args.voltage is not None else cathode_voltage_v(args.cathode)])
     entry_set = cli.load_entry_set(args.source, args.custom, args.data_dir)
-    ion = cli._ion(entry_set, [args.cathode, args.electrolyte], args.ion, args.allow_absent_ion)
+    ion = cli.working_ion(entry_set, [args.cathode, args.electrolyte], args.ion, args.allow_absent_ion)
     electrolyte, _ = resolve_reactant(entry_set, args.electrolyte)
     if ion not in {el.symbol for el in parse_composition(electrolyte.formula).elements}:
         raise ConfigError(f"electrolyte {electrolyte.formula} holds no {ion}: a {ion} cathode pairs only with "
@@ -81,23 +83,23 @@ def run(args) -> int:
                "keff_required_sc_gpa": stack.keff_required_sc_gpa, "constriction_stable": stable,
                "coating": stack.coating, "cathode_interface": stack.cathode,
                "electrolyte_interface": stack.electrolyte}
-        print(json.dumps(cli._clean(out), indent=1))
+        print(json.dumps(cli.json_safe(out), indent=1))
         return 0
     alone = stack.coating
     k = sigmas.model.coverage_k
     print(f"{stack.cathode['electrolyte']} | {alone['coating_formula']} | {stack.electrolyte['electrolyte']} at "
           f"{voltage_v:g} V vs. {ion}/{ion}+; strain convention {args.convention}; per atom of reactant")
     print(f"coating {alone['coating_formula']} ({alone['coating_id']}): unconstrained window "
-          f"{cli._fmt(alone['window_low_v'], 3)} - {cli._fmt(alone['window_high_v'], 3)} V; alone at {voltage_v:g} V: "
-          f"Kcrit {kcrit_text(alone, k)} (Kcrit_sc {cli._fmt(alone['kcrit_sc_gpa'], 2)}), "
-          f"dG {cli._fmt(alone['dg_ev_per_atom'])} eV -> {cli._phases(alone['products'])}")
+          f"{fmt(alone['window_low_v'], 3)} - {fmt(alone['window_high_v'], 3)} V; alone at {voltage_v:g} V: "
+          f"Kcrit {kcrit_text(alone, k)} (Kcrit_sc {fmt(alone['kcrit_sc_gpa'], 2)}), "
+          f"dG {fmt(alone['dg_ev_per_atom'])} eV -> {cli.phases_text(alone['products'])}")
     for side, row in (("cathode", stack.cathode), ("electrolyte", stack.electrolyte)):
         print(f"{side} interface ({row['electrolyte']} | {row['coating_formula']}): " + _interface_line(row, k))
     verdict = "" if stack.keff_required_determined else "; not determined by the data"
-    print(f"required Keff = {cli._fmt(stack.keff_required_gpa, 2)} GPa [{cli._fmt(stack.keff_required_lo_gpa, 2)}, "
-          f"{cli._fmt(stack.keff_required_hi_gpa, 2)}] (set by: {stack.limiting}{verdict}); upper bound "
-          f"{cli._fmt(stack.keff_required_hi_gpa, 2)} GPa, the number the campaign ranks stacks by; self-consistent "
-          f"{cli._fmt(stack.keff_required_sc_gpa, 2)} GPa")
+    print(f"required Keff = {fmt(stack.keff_required_gpa, 2)} GPa [{fmt(stack.keff_required_lo_gpa, 2)}, "
+          f"{fmt(stack.keff_required_hi_gpa, 2)}] (set by: {stack.limiting}{verdict}); upper bound "
+          f"{fmt(stack.keff_required_hi_gpa, 2)} GPa, the number the campaign ranks stacks by; self-consistent "
+          f"{fmt(stack.keff_required_sc_gpa, 2)} GPa")
     print(f"constriction-stable at Keff = {args.keff:g} GPa: {'yes' if stable else 'no'}")
     if plot is not None:
         cli.report_plot(args, plot)
@@ -107,10 +109,10 @@ def run(args) -> int:
 def _interface_line(row: dict, coverage_k: float) -> str:
     """One interface in one line: reaction, SEI, and its decomposition at the voltage."""
     if not row["reacts"]:
-        return (f"no reaction (E_rxn {cli._fmt(row['e_rxn_ev_per_atom'])}, mutual "
-                f"{cli._fmt(row['e_rxn_mutual_ev_per_atom'])} eV/atom): no interphase, Kcrit 0")
-    return (f"x_m = {cli._fmt(row['x_m'])}, E_rxn = {cli._fmt(row['e_rxn_ev_per_atom'])} eV/atom (mutual "
-            f"{cli._fmt(row['e_rxn_mutual_ev_per_atom'])}); SEI {cli._phases(row['sei_products'])}; "
-            f"dG {cli._fmt(row['dg_ev_per_atom'])} eV, eps {cli._fmt(row['eps_' + row['convention']])}, "
-            f"Kcrit {kcrit_text(row, coverage_k)} (Kcrit_sc {cli._fmt(row['kcrit_sc_gpa'], 2)}) -> "
-            f"{cli._phases(row['products'])}")
+        return (f"no reaction (E_rxn {fmt(row['e_rxn_ev_per_atom'])}, mutual "
+                f"{fmt(row['e_rxn_mutual_ev_per_atom'])} eV/atom): no interphase, Kcrit 0")
+    return (f"x_m = {fmt(row['x_m'])}, E_rxn = {fmt(row['e_rxn_ev_per_atom'])} eV/atom (mutual "
+            f"{fmt(row['e_rxn_mutual_ev_per_atom'])}); SEI {cli.phases_text(row['sei_products'])}; "
+            f"dG {fmt(row['dg_ev_per_atom'])} eV, eps {fmt(row['eps_' + row['convention']])}, "
+            f"Kcrit {kcrit_text(row, coverage_k)} (Kcrit_sc {fmt(row['kcrit_sc_gpa'], 2)}) -> "
+            f"{cli.phases_text(row['products'])}")

@@ -16,7 +16,7 @@ import numpy as np
 
 from constrict import DEFAULT_CONVENTION
 from constrict.electrochem import ground_state, window
-from constrict.evaluate import _amounts_json, evaluate_interface, resolve_reactant
+from constrict.evaluate import amounts_json, evaluate_interface, resolve_reactant
 from constrict.hull import EntrySet
 from constrict.kcrit import kcrit_at
 from constrict.opensystem import Convention, check_convention, check_voltages, open_system
@@ -84,7 +84,7 @@ def coating_alone(
         rows.append({
             "coating_id": coating_id, "coating_formula": reactant.formula, "working_ion": working_ion,
             "convention": convention, "window_low_v": low_v, "window_high_v": high_v, "voltage_v": v,
-            "products": _amounts_json(entry_set, dec.products),
+            "products": amounts_json(entry_set, dec.products),
             "ion_released_per_atom": float(dec.ion_released_per_atom), "dg_ev_per_atom": float(dec.dg_ev_per_atom),
             "v_r_a3_per_atom": float(dec.v_r_a3_per_atom), "v_p_a3_per_atom": float(dec.v_p_a3_per_atom),
             "v_metal_a3_per_atom": float(dec.v_metal_a3_per_atom), "eps_ion_metal": float(dec.eps_ion_metal),

@@ -27,7 +27,7 @@ def _format_source(info: dict) -> str:
 
 def run(args) -> int:
     """Print the predicted linear Kcrit of each composition at each voltage."""
-    from constrict.cli import _clean
+    from constrict.cli_support import json_safe
     from constrict.surrogate.locate import find_model
     from constrict.surrogate.model import load
 
@@ -54,7 +54,7 @@ def run(args) -> int:
                 print(f"  {row['composition']}: Kcrit = {row['kcrit_gpa']:.2f} GPa "
                       f"(spread over trees {row['tree_std_gpa']:.2f} GPa)")
     if args.json:
-        print(json.dumps(_clean(out), indent=1))
+        print(json.dumps(json_safe(out), indent=1))
     return 0
 
 
