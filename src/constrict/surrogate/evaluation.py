@@ -53,7 +53,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from threadpoolctl import threadpool_limits
 
-from constrict.errors import ConfigError
+from constrict.core.errors import ConfigError
 from constrict.surrogate.descriptors import with_magpie
 from constrict.surrogate.model import KcritSurrogate
 from constrict.surrogate.splits import split_folds
@@ -97,8 +97,8 @@ class SurrogateOptions:
     holdout_size: int = 10_000
     n_neighbors: int = 5
     background_size: int = 100
-    compare_transforms: tuple[str, ...] = ("log1p",)
-    compare_models: tuple[str, ...] = ("hist_gradient_boosting", "extra_trees_magpie")
+    compare_transforms: tuple[str, ...] = ()
+    compare_models: tuple[str, ...] = ()
     determined_splits: tuple[str, ...] = ("random",)
     random_state: int = 0
     n_jobs: int = 1
