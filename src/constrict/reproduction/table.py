@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from constrict import STRAIN_CONVENTIONS
-from constrict.reproduction.claims import closest, score, verdict
+from constrict.reproduction.claims import BY_VARIANT, DIFFERS, REPRODUCED, closest, score, verdict
 from constrict.reproduction.design_claims import DESIGN_GROUPS
 from constrict.reproduction.inputs import Results, Row, Settings
 from constrict.reproduction.screen_claims import SCREEN_GROUPS
@@ -90,7 +90,8 @@ def markdown(table: pd.DataFrame, *, conventions=STRAIN_CONVENTIONS) -> str:
     for row in table.itertuples(index=False):
         row = row._asdict()
         nearest = f"{row['closest_variant']}: {row['closest']}" if row["closest_variant"] else ""
-        verdict_text = row["verdict"] + (f" ({row['tolerance']})" if row["tolerance"] else "")
+        scored = row["verdict"] in (REPRODUCED, BY_VARIANT, DIFFERS) and row["tolerance"]
+        verdict_text = row["verdict"] + (f" ({row['tolerance']})" if scored else "")
         if row["reason"]:
             verdict_text += f". {row['reason']}"
         cells = [row["where"], row["claim"], row["paper"], row["ours"], *(row[f"ours_{c}"] for c in others),
