@@ -93,7 +93,7 @@ readme-numbers: $(STAMP)
 # docs/reference.md, every config key and output column, generated from workflow/schemas/.
 .PHONY: reference
 reference: $(STAMP)
-	$(BIN)/python -m constrict.reference
+	$(BIN)/python -m constrict.campaign.reference
 
 clean:
 	rm -rf results logs .snakemake

@@ -6,7 +6,7 @@
 
 The interfaces are whole partitions of the default campaign's plan, spread
 evenly over it. Each version evaluates them as a shard does
-(``constrict.screen.evaluate_pairs``: a pristine entry set per partition,
+(``constrict.campaign.screen.evaluate_pairs``: a pristine entry set per partition,
 2, 3 and 4 V) in its own Python process, the two versions taking turns
 ``--repeats`` times. Printed: per version the median over the repeats of
 the CPU time (user + sys) and the wall time per interface, the ratio
@@ -53,7 +53,7 @@ def worker(entries: str, plan: str, partitions: list[int], out: str) -> None:
     """Evaluate the partitions with the constrict on ``sys.path``; print timings as JSON."""
     import pandas as pd
 
-    from constrict import screen
+    from constrict.campaign import screen
 
     table = pd.read_parquet(plan)
     pairs = table[table["partition"].isin(partitions)]

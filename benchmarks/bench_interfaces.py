@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from test_pymatgen_agreement import ELECTROLYTES, VOLTAGES_V, compare_rows, reference  # noqa: E402
 
-from constrict.evaluate import evaluate_interface  # noqa: E402
-from constrict.hull import EntrySet  # noqa: E402
+from constrict.data.entries import EntrySet  # noqa: E402
+from constrict.physics.evaluate import evaluate_interface  # noqa: E402
 
 
 def main(argv=None) -> int:

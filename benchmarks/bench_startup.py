@@ -28,8 +28,8 @@ from pathlib import Path
 OLD_WAY = """
 import sys
 from constrict import cli
-from constrict.hull import EntrySet
-from constrict.sources import load_entries
+from constrict.data.entries import EntrySet
+from constrict.data.sources import load_entries
 
 def from_frame(source="mp_offline", custom=None, data_dir=None):
     return EntrySet.from_frame(load_entries(source, custom=custom))

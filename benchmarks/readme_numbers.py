@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from constrict.electrochem import window
-from constrict.evaluate import evaluate_interface
-from constrict.hull import EntrySet
-from constrict.kcrit import constrained_window
-from constrict.opensystem import open_system
+from constrict.data.entries import EntrySet
+from constrict.physics.electrochem import window
+from constrict.physics.evaluate import evaluate_interface
+from constrict.physics.kcrit import constrained_window
+from constrict.physics.opensystem import open_system
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED_WINDOWS_V = {  # Zhu, He and Mo, ACS Appl. Mater. Interfaces 7, 23685 (2015)

@@ -1,4 +1,4 @@
-"""Build an offline entry snapshot from data/raw (thin CLI over constrict.sources).
+"""Build an offline entry snapshot from data/raw (thin CLI over constrict.data.sources).
 
 Usage: python scripts/build_snapshot.py [--source mp_offline|oqmd_offline] [--raw-dir data/raw] [--out PATH]
 """
@@ -6,8 +6,8 @@ Usage: python scripts/build_snapshot.py [--source mp_offline|oqmd_offline] [--ra
 import argparse
 import sys
 
-from constrict.errors import ConstrictError
-from constrict.sources.offline import BUILDERS, build_offline_snapshot
+from constrict.core.errors import ConstrictError
+from constrict.data.sources.offline import BUILDERS, build_offline_snapshot
 
 
 def main(argv=None) -> int:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from helpers import SNAPSHOT, tiny_table
 
-from constrict.hull import EntrySet
+from constrict.data.entries import EntrySet
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,7 +48,7 @@ def private_entry_cache(tmp_path_factory):
     """Keep the tests' entry-set cache out of the user's ~/.cache (CONSTRICT_CACHE_DIR)."""
     import os
 
-    from constrict.paths import CACHE_DIR_ENV
+    from constrict.core.paths import CACHE_DIR_ENV
 
     saved = os.environ.get(CACHE_DIR_ENV)
     os.environ[CACHE_DIR_ENV] = str(tmp_path_factory.mktemp("entry-cache"))

@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 
 from constrict import api
-from constrict.electrochem import ground_state, window
-from constrict.errors import IonOnlyError
-from constrict.evaluate import evaluate_interface
-from constrict.hull import EntrySet
-from constrict.kcrit import constrained_window, kcrit_at
-from constrict.opensystem import open_system
-from constrict.sources import restrict_to_chemical_systems
-from constrict.tables import RESULT_COLUMNS
+from constrict.core.errors import IonOnlyError
+from constrict.data.entries import EntrySet
+from constrict.data.sources import restrict_to_chemical_systems
+from constrict.data.tables import RESULT_COLUMNS
+from constrict.physics.electrochem import ground_state, window
+from constrict.physics.evaluate import evaluate_interface
+from constrict.physics.kcrit import constrained_window, kcrit_at
+from constrict.physics.opensystem import open_system
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,13 @@ import pytest
 import yaml
 
 from constrict import cli
-from constrict.coatings import campaign_coatings
-from constrict.config import validate_config
-from constrict.errors import ConfigError
-from constrict.evaluate import evaluate_interface
-from constrict.hull import EntrySet
-from constrict.plan import all_shard_ids
-from constrict.screen import entries_within, gather, screen_shard
+from constrict.campaign.plan import all_shard_ids
+from constrict.campaign.screen import entries_within, gather, screen_shard
+from constrict.core.config import validate_config
+from constrict.core.errors import ConfigError
+from constrict.data.coatings import campaign_coatings
+from constrict.data.entries import EntrySet
+from constrict.physics.evaluate import evaluate_interface
 from constrict.stack.campaign import (
     RANKING_SCHEMA,
     check_stack_config,

@@ -11,7 +11,7 @@ from constrict import cli
 
 
 def test_errors_are_one_line(capsys, monkeypatch):
-    from constrict.hull import EntrySet
+    from constrict.data.entries import EntrySet
 
     monkeypatch.setattr(cli, "load_entry_set", lambda *args, **kwargs: EntrySet.from_frame(tiny_table()))
     for argv in (["interface", "Li", "Xx2"], ["interface", "Li", "Li3S"], ["interface", "Li", "S", "--voltage", "-1"],
@@ -33,7 +33,7 @@ def test_errors_are_one_line(capsys, monkeypatch):
 
 
 def test_bad_input_messages_name_the_value(capsys, monkeypatch):
-    from constrict.hull import EntrySet
+    from constrict.data.entries import EntrySet
 
     monkeypatch.setattr(cli, "load_entry_set", lambda *args, **kwargs: EntrySet.from_frame(tiny_table()))
     expected = {
@@ -68,8 +68,8 @@ ODD_INPUTS = ("Li", "Na", "O2", "O", "S", "P", "Co", "Li2", "hull:Li", "hull:Na"
 
 @pytest.fixture(scope="module")
 def odd_subset(snapshot_frame):
-    from constrict.hull import EntrySet
-    from constrict.sources import restrict_to_chemical_systems
+    from constrict.data.entries import EntrySet
+    from constrict.data.sources import restrict_to_chemical_systems
 
     return EntrySet.from_frame(restrict_to_chemical_systems(
         snapshot_frame, ["Li-Nb-O-P-S", "Co-Li-Nb-O", "Li-Na-Nb-O-P-S"]))

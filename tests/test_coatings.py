@@ -2,9 +2,9 @@
 
 import pytest
 
-from constrict.coatings import EXCLUDED_ELEMENTS, select_coatings
-from constrict.errors import ConfigError
-from constrict.sources import load_entries
+from constrict.core.errors import ConfigError
+from constrict.data.coatings import EXCLUDED_ELEMENTS, select_coatings
+from constrict.data.sources import load_entries
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_bad_options(subset):
 
 
 def test_selection_counts_follow_the_selection(snapshot_frame):
-    from constrict.coatings import select_coatings, selection_counts
+    from constrict.data.coatings import select_coatings, selection_counts
 
     counts = selection_counts(snapshot_frame)
     assert counts["step"].iloc[0] == "entries" and counts["n_kept"].iloc[0] == len(snapshot_frame)

@@ -1,10 +1,10 @@
-"""constrict.config: the schema's defaults, the shipped configs, clear errors."""
+"""constrict.core.config: the schema's defaults, the shipped configs, clear errors."""
 
 import pytest
 import yaml
 
-from constrict.config import electrolyte_label, load_config, validate_config
-from constrict.errors import ConfigError
+from constrict.core.config import electrolyte_label, load_config, validate_config
+from constrict.core.errors import ConfigError
 
 
 def test_config_yaml_spells_out_the_schema_defaults(repo_root):
@@ -92,8 +92,8 @@ def test_file_errors_name_the_file(tmp_path):
 
 
 def test_selection_defaults_are_the_packages():
-    """One source of truth: the schema's selection defaults are constrict.coatings' own."""
-    from constrict import coatings
+    """One source of truth: the schema's selection defaults are constrict.data.coatings' own."""
+    from constrict.data import coatings
 
     selection = load_config(None)["selection"]
     assert selection["min_band_gap_ev"] == coatings.MIN_BAND_GAP_EV

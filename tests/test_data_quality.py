@@ -9,14 +9,13 @@ import pandas as pd
 import pytest
 
 from constrict import cli
-from constrict.data_quality import measured_evidence, quality_counts
-from constrict.errors import MissingVolumeError
-from constrict.evaluate import evaluate_interface
-from constrict.hull import EntrySet
-from constrict.sources import load_entries, restrict_to_chemical_systems, validate_entries
-from constrict.sources.custom import merge_custom_entries, read_custom_entries
-from constrict.sources.offline import MP_FILES, read_csv
-from constrict.sources.quality import (
+from constrict.core.errors import MissingVolumeError
+from constrict.data.entries import EntrySet
+from constrict.data.quality_report import measured_evidence, quality_counts
+from constrict.data.sources import load_entries, restrict_to_chemical_systems, validate_entries
+from constrict.data.sources.custom import merge_custom_entries, read_custom_entries
+from constrict.data.sources.offline import MP_FILES, read_csv
+from constrict.data.sources.quality import (
     ELEMENTAL_RATIO_BAND,
     ENERGY_DIFFERENCE_MAX_EV,
     OQMD_RATIO_MAX,
@@ -25,7 +24,8 @@ from constrict.sources.quality import (
     elemental_volumes,
     implausible_reasons,
 )
-from constrict.sources.schema import write_entries
+from constrict.data.sources.schema import write_entries
+from constrict.physics.evaluate import evaluate_interface
 
 LGPS = "Li10Ge(PS6)2"
 HEAVY_ALKALI = {"K", "Rb", "Cs"}
@@ -245,7 +245,7 @@ def test_custom_entries_warn_in_one_line(mp, tmp_path):
 
 
 def test_quality_tables_count_the_interfaces_each_change_reaches(lgps_system, tmp_path):
-    from constrict.data_quality import CHANGE_COLUMNS, ENERGY_COLUMNS, write_quality_tables
+    from constrict.data.quality_report import CHANGE_COLUMNS, ENERGY_COLUMNS, write_quality_tables
 
     entries = tmp_path / "entries.parquet"
     write_entries(lgps_system, entries)

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from constrict.cli import load_entry_set, main
+from constrict.core.errors import ConfigError
 from constrict.design import campaign
 from constrict.design.config import DesignConfig, check_design_config
 from constrict.design.grid import grid_optimum, lattice, lattice_size
@@ -32,8 +33,7 @@ from constrict.design.physics import InterfaceObjective, Target, design_kcrit_gp
 from constrict.design.physics_route import PhysicsOptions, physics_route
 from constrict.design.region import check_max_change, make_region
 from constrict.design.shap_route import ShapOptions, shap_route
-from constrict.errors import ConfigError
-from constrict.evaluate import evaluate_interface
+from constrict.physics.evaluate import evaluate_interface
 from constrict.stack.physics import coating_alone
 from constrict.surrogate import KcritSurrogate
 from constrict.surrogate.data import at_voltage, element_columns, training_table
@@ -218,7 +218,7 @@ def test_design_kcrit_is_the_coatings_own_where_no_sei_forms():
 
 def test_energy_under_keff_reaches_zero_at_kcrit():
     from constrict import EV_PER_A3_TO_GPA
-    from constrict.kcrit import kcrit_linear_gpa
+    from constrict.physics.kcrit import kcrit_linear_gpa
 
     dg, eps, v_r = -0.1, 0.05, 20.0
     kcrit = kcrit_linear_gpa(dg, eps, v_r)
@@ -262,7 +262,7 @@ def test_design_table_end_to_end(snapshot_set, model):
 
 
 def test_design_voltage_needs_a_surrogate():
-    from constrict.config import validate_config
+    from constrict.core.config import validate_config
 
     with pytest.raises(ConfigError, match="has no surrogate"):
         check_design_config(validate_config({"voltages_v": [2, 3], "design": {"voltage_v": 4}}))

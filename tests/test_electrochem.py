@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from constrict.electrochem import window
-from constrict.evaluate import evaluate_interface
-from constrict.opensystem import open_system
+from constrict.physics.electrochem import window
+from constrict.physics.evaluate import evaluate_interface
+from constrict.physics.opensystem import open_system
 
 
 def test_products_per_atom_of_reactant(lis):
@@ -29,9 +29,9 @@ def test_windows(lis):
 def test_window_of_a_degenerate_glass_composition(snapshot_frame):
     # Just off the Li3PS4-LiI tie line (6-digit fractions): the supporting face is
     # a point, which the plain simplex called infeasible; presolve settles it.
-    from constrict.evaluate import composition_reactant
-    from constrict.hull import EntrySet
-    from constrict.sources import restrict_to_chemical_systems
+    from constrict.data.entries import EntrySet
+    from constrict.data.sources import restrict_to_chemical_systems
+    from constrict.physics.evaluate import composition_reactant
 
     entry_set = EntrySet.from_frame(restrict_to_chemical_systems(snapshot_frame, ["I-Li-P-S"]))
     glass = composition_reactant(entry_set, "Li0.397059P0.102941S0.411765I0.088235")

@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from constrict import entry_cache, paths
-from constrict.hull import EntrySet
-from constrict.sources import load_entries
-from constrict.sources.schema import write_entries
+from constrict.core import paths
+from constrict.data import entry_cache
+from constrict.data.entries import EntrySet
+from constrict.data.sources import load_entries
+from constrict.data.sources.schema import write_entries
 
 SYSTEMS = ["Li-Nb-O-P-S", "Li-Ge-P-S"]
 
@@ -107,14 +108,14 @@ def test_damaged_cache_file_is_rebuilt_with_one_log_line(data_dir, table, caplog
             content = dict(arrays)
         content["digest"] = np.array("0" * 64)
         np.savez(path, **content)
-    with caplog.at_level(logging.WARNING, logger="constrict.entry_cache"):
+    with caplog.at_level(logging.WARNING, logger="constrict.data.entry_cache"):
         rebuilt = entry_cache.load_entry_set(data_dir=data_dir)
     assert_same(rebuilt, EntrySet.from_frame(table))
-    records = [r for r in caplog.records if r.name == "constrict.entry_cache"]
+    records = [r for r in caplog.records if r.name == "constrict.data.entry_cache"]
     assert len(records) == 1 and "unreadable" in records[0].getMessage() and "rebuilding" in records[0].getMessage()
     assert "\n" not in records[0].getMessage()
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="constrict.entry_cache"):
+    with caplog.at_level(logging.WARNING, logger="constrict.data.entry_cache"):
         entry_cache.load_entry_set(data_dir=data_dir)
     assert not caplog.records
 
@@ -122,7 +123,7 @@ def test_damaged_cache_file_is_rebuilt_with_one_log_line(data_dir, table, caplog
 def test_unwritable_cache_folder_still_gives_the_entry_set(tmp_path, table, caplog):
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("")
-    with caplog.at_level(logging.WARNING, logger="constrict.entry_cache"):
+    with caplog.at_level(logging.WARNING, logger="constrict.data.entry_cache"):
         entry_set = entry_cache.entry_set_from_frame(table, folder=blocker)
     assert len(entry_set.comp) == len(table)
     assert len(caplog.records) == 1 and "cannot write entry cache" in caplog.records[0].getMessage()

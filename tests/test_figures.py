@@ -14,17 +14,17 @@ from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 
 from constrict import cli
-from constrict.electrochem import ground_state, window
-from constrict.errors import ConfigError
-from constrict.evaluate import evaluate_interface, resolve_reactant
+from constrict.core.errors import ConfigError
+from constrict.data.entries import EntrySet
+from constrict.data.sources import restrict_to_chemical_systems
 from constrict.figures import read_sidecar
 from constrict.figures.output import check_figure_path, save_figure
-from constrict.hull import EntrySet
-from constrict.interface import interface_reaction
-from constrict.kcrit import constrained_window, kcrit_at
-from constrict.kinks import reaction_curve
-from constrict.opensystem import open_system
-from constrict.sources import restrict_to_chemical_systems
+from constrict.physics.electrochem import ground_state, window
+from constrict.physics.evaluate import evaluate_interface, resolve_reactant
+from constrict.physics.interface import interface_reaction
+from constrict.physics.kcrit import constrained_window, kcrit_at
+from constrict.physics.kinks import reaction_curve
+from constrict.physics.opensystem import open_system
 from constrict.stack.physics import evaluate_stack
 
 SYSTEMS = ["Li-Nb-O-P-S", "Ge-Li-Nb-O-P-S", "Co-Li-Nb-O", "Li-O-P-S"]

@@ -7,8 +7,8 @@ from helpers import entry_table
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 
-from constrict.errors import MissingElementError, SchemaError, UnknownFormulaError
-from constrict.hull import EntrySet, e_above_hull
+from constrict.core.errors import MissingElementError, SchemaError, UnknownFormulaError
+from constrict.data.entries import EntrySet, e_above_hull
 
 
 @pytest.fixture(scope="module")

@@ -53,7 +53,7 @@ def test_wheel_install_runs_from_a_temporary_folder(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CONSTRICT_DATA_DIR")}
     env["CONSTRICT_CACHE_DIR"] = str(tmp_path / "cache")
     where = run(
-        [python, "-c", "import constrict, constrict.paths as p; print(constrict.__file__); print(p.data_dir())"],
+        [python, "-c", "import constrict, constrict.core.paths as p; print(constrict.__file__); print(p.data_dir())"],
         cwd=work, env=env,
     ).stdout.split()
     assert Path(where[0]).is_relative_to(venv) and Path(where[1]).is_relative_to(venv)
@@ -64,5 +64,5 @@ def test_wheel_install_runs_from_a_temporary_folder(tmp_path):
     assert " 4.00 " in out and "9.20" in out
     out = run([constrict, "window", "Li10GeP2S12", "--keff", "15"], cwd=work, env=env).stdout
     assert "unconstrained window 1.721 - 2.291 V" in out and "1.721 - 3.759 V" in out
-    run([python, "-c", "from constrict.config import load_config; load_config()"], cwd=work, env=env)
+    run([python, "-c", "from constrict.core.config import load_config; load_config()"], cwd=work, env=env)
     assert list(work.iterdir()) == []

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from constrict.evaluate import RESULT_COLUMNS, evaluate_interface, resolve_reactant
-from constrict.interface import interface_reaction
+from constrict.physics.evaluate import RESULT_COLUMNS, evaluate_interface, resolve_reactant
+from constrict.physics.interface import interface_reaction
 
 
 def test_li_plus_s_makes_li2s(lis):
@@ -41,7 +41,7 @@ def test_no_reaction_rows_are_nan(lis):
 
 
 def test_bad_options(lis):
-    from constrict.errors import ConfigError, UnknownFormulaError
+    from constrict.core.errors import ConfigError, UnknownFormulaError
 
     with pytest.raises(ConfigError):
         evaluate_interface(lis, "Li", "S", voltages_v=[-1.0], working_ion="Li")

@@ -18,12 +18,12 @@ import pytest
 from helpers import tiny_table
 
 from constrict import EV_PER_A3_TO_GPA
-from constrict.electrochem import ground_state, window
-from constrict.errors import MissingElementError, MissingVolumeError
-from constrict.evaluate import evaluate_interface
-from constrict.hull import EntrySet
-from constrict.kcrit import KcritAt, constrained_window, kcrit_at, kcrit_linear_gpa
-from constrict.opensystem import ion_metal_volume, open_system
+from constrict.core.errors import MissingElementError, MissingVolumeError
+from constrict.data.entries import EntrySet
+from constrict.physics.electrochem import ground_state, window
+from constrict.physics.evaluate import evaluate_interface
+from constrict.physics.kcrit import KcritAt, constrained_window, kcrit_at, kcrit_linear_gpa
+from constrict.physics.opensystem import ion_metal_volume, open_system
 
 
 def _li2s(es, convention="ion_metal"):
@@ -97,7 +97,7 @@ def test_sc_at_least_linear_on_real_pairs(snapshot_set):
 
 def test_unverified_self_consistent_search_is_refused(lis, monkeypatch):
     """The Li-S search needs two steps (8.01 -> 21.36 GPa); stopped after one it must not return a value."""
-    import constrict.kcrit as kcrit
+    import constrict.physics.kcrit as kcrit
 
     r, system = _li2s(lis)
     monkeypatch.setattr(kcrit, "MAX_DINKELBACH_STEPS", 1)
@@ -133,7 +133,7 @@ def test_conventions_literal_matches_the_light_tuple():
     from typing import get_args
 
     from constrict import STRAIN_CONVENTIONS
-    from constrict.opensystem import CONVENTIONS, Convention
+    from constrict.physics.opensystem import CONVENTIONS, Convention
 
     assert get_args(Convention) == STRAIN_CONVENTIONS == CONVENTIONS
 
@@ -149,7 +149,7 @@ def test_released_metal_lp_is_the_piecewise_minimum(snapshot_set, voltage_v):
     """
     from scipy.optimize import linprog
 
-    from constrict.kcrit import PressuredProducts
+    from constrict.physics.kcrit import PressuredProducts
 
     row = evaluate_interface(snapshot_set, "Li10GeP2S12", "LiNbO3", voltages_v=[3.0], working_ion="Li")[0]
     comp = np.zeros(len(snapshot_set.elements))

@@ -5,9 +5,9 @@ import gc
 import numpy as np
 import pytest
 
-from constrict import _lp
-from constrict._lp import DenseLP
-from constrict.evaluate import evaluate_interface
+from constrict.core import lp as _lp
+from constrict.core.lp import DenseLP
+from constrict.physics.evaluate import evaluate_interface
 
 
 def hull_like(seed: int, n_rows: int = 5, n_cols: int = 60):

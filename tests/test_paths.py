@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from constrict import cli, paths
-from constrict.errors import ConfigError
-from constrict.sources import load_entries
-from constrict.sources.schema import write_entries
+from constrict import cli
+from constrict.core import paths
+from constrict.core.errors import ConfigError
+from constrict.data.sources import load_entries
+from constrict.data.sources.schema import write_entries
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-from constrict.plots import kcrit_histograms, periodic_table_heatmap, table_position
+from constrict.campaign.plots import kcrit_histograms, periodic_table_heatmap, table_position
 
 
 @pytest.mark.parametrize(

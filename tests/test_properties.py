@@ -8,11 +8,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from constrict import cli
-from constrict.errors import ConstrictError
-from constrict.evaluate import evaluate_interface
-from constrict.hull import EntrySet
-from constrict.opensystem import check_voltages
-from constrict.sources import restrict_to_chemical_systems
+from constrict.core.errors import ConstrictError
+from constrict.data.entries import EntrySet
+from constrict.data.sources import restrict_to_chemical_systems
+from constrict.physics.evaluate import evaluate_interface
+from constrict.physics.opensystem import check_voltages
 
 SYSTEMS = ["Li-Nb-O-P-S", "Li-O-P-S-Zr", "Al-Li-O-P-S", "F-Li-P-S", "Cl-Li-P-S-Y"]
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -5,16 +5,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from constrict.coatings import select_coatings
-from constrict.config import load_config
-from constrict.electrochem import window
-from constrict.hull import EntrySet
-from constrict.kcrit import constrained_window
-from constrict.opensystem import open_system
-from constrict.plots import electrolyte_windows_figure
-from constrict.provenance import data_counts, software_versions, write_provenance
-from constrict.sources import restrict_to_chemical_systems
-from constrict.windows import WINDOW_COLUMNS, electrolyte_windows
+from constrict.campaign.plots import electrolyte_windows_figure
+from constrict.campaign.provenance import data_counts, software_versions, write_provenance
+from constrict.core.config import load_config
+from constrict.data.coatings import select_coatings
+from constrict.data.entries import EntrySet
+from constrict.data.sources import restrict_to_chemical_systems
+from constrict.physics.electrochem import window
+from constrict.physics.kcrit import constrained_window
+from constrict.physics.opensystem import open_system
+from constrict.physics.windows import WINDOW_COLUMNS, electrolyte_windows
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +67,9 @@ def test_windows_equal_the_engine(lgps_entries, tmp_path):
 
 
 def test_kcrit_sc_example_explains_the_screen_numbers(snapshot_frame, tmp_path):
-    from constrict.evaluate import evaluate_interface
-    from constrict.plots import kcrit_sc_figure
-    from constrict.sc_example import kcrit_sc_example
+    from constrict.campaign.plots import kcrit_sc_figure
+    from constrict.physics.evaluate import evaluate_interface
+    from constrict.physics.sc_example import kcrit_sc_example
 
     entry_set = EntrySet.from_frame(restrict_to_chemical_systems(snapshot_frame, ["Li-Nb-O-P-S"]))
     example = kcrit_sc_example(entry_set, "Li7P3S11", "LiNbO3", voltage_v=4.0)

@@ -17,9 +17,9 @@ from pymatgen.analysis.phase_diagram import (
 )
 from pymatgen.core import Composition, Element
 
-from constrict.electrochem import window
-from constrict.evaluate import evaluate_interface
-from constrict.opensystem import open_system
+from constrict.physics.electrochem import window
+from constrict.physics.evaluate import evaluate_interface
+from constrict.physics.opensystem import open_system
 
 ELECTROLYTES = ("Li10GeP2S12", "Li10SiP2S12", "Li7P3S11")
 VOLTAGES_V = (2.0, 3.0, 4.0)
@@ -208,7 +208,7 @@ def test_released_metal_kcrit_matches_pymatgen(frame, entry_set):
 def test_constrained_window_edges_match_pymatgen(frame, entry_set):
     """LGPS at 15 GPa (released_metal): pymatgen's Kcrit is <= Keff on a grid inside the
     constrained window and > Keff just outside each edge that is not a scan limit."""
-    from constrict.kcrit import constrained_window
+    from constrict.physics.kcrit import constrained_window
 
     keff, step = 15.0, 0.02
     comp = entry_set.comp[entry_set.find("Li10GeP2S12")]

@@ -9,11 +9,11 @@ from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 
 from constrict import cli
-from constrict.electrochem import ground_state
-from constrict.errors import MissingElementError, MissingVolumeError, UnknownFormulaError
-from constrict.evaluate import HULL_PREFIX, composition_reactant, evaluate_interface, resolve_reactant
-from constrict.hull import EntrySet
-from constrict.screen import entries_within
+from constrict.campaign.screen import entries_within
+from constrict.core.errors import MissingElementError, MissingVolumeError, UnknownFormulaError
+from constrict.data.entries import EntrySet
+from constrict.physics.electrochem import ground_state
+from constrict.physics.evaluate import HULL_PREFIX, composition_reactant, evaluate_interface, resolve_reactant
 
 SYSTEMS = ["Co-I-Li-O-P-S"]
 """A charged cathode (Li-Co-O) and a designed glass (Li-P-S-I, with O) live here."""

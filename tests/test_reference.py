@@ -1,4 +1,4 @@
-"""docs/reference.md and the two schemas it is generated from (constrict.reference).
+"""docs/reference.md and the two schemas it is generated from (constrict.campaign.reference).
 
 (a) the committed docs/reference.md is what the generator writes now, so the
     docs never drift from the schemas;
@@ -39,9 +39,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from constrict import reference
-from constrict.config import validate_config
-from constrict.reference import (
+from constrict.campaign import reference
+from constrict.campaign.reference import (
     code_problems,
     column_problems,
     config_keys,
@@ -54,6 +53,7 @@ from constrict.reference import (
     written_columns,
     written_types,
 )
+from constrict.core.config import validate_config
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "tests" / "fixtures" / "surrogate" / "screen_sample.parquet"
@@ -106,27 +106,27 @@ def _no_figure(*args, **kwargs):
 def quiet_writers():
     """No figures (they have no columns), no log redirection of the scripts."""
     with pytest.MonkeyPatch.context() as mp:
-        import constrict.plots
-        import constrict.workflow
+        import constrict.campaign.plots
+        import constrict.campaign.workflow
 
         for name in ("kcrit_histograms", "periodic_table_heatmap", "electrolyte_windows_figure", "kcrit_sc_figure"):
-            mp.setattr(constrict.plots, name, _no_figure)
-        mp.setattr(constrict.workflow, "log_to", _no_figure)
+            mp.setattr(constrict.campaign.plots, name, _no_figure)
+        mp.setattr(constrict.campaign.workflow, "log_to", _no_figure)
         yield
 
 
 @pytest.fixture(scope="module")
 def campaign(tmp_path_factory, quiet_writers):
     """A tiny real campaign: each writer of the campaign, the summary, the report tables and the cathode plan."""
-    from constrict.coatings import campaign_coatings
-    from constrict.plan import write_plan
-    from constrict.provenance import write_provenance
-    from constrict.screen import gather, screen_shard
-    from constrict.sources import load_entries
-    from constrict.sources.schema import write_entries
+    from constrict.campaign.plan import write_plan
+    from constrict.campaign.provenance import write_provenance
+    from constrict.campaign.screen import gather, screen_shard
+    from constrict.campaign.summary_stage import summarise
+    from constrict.data.coatings import campaign_coatings
+    from constrict.data.sources import load_entries
+    from constrict.data.sources.schema import write_entries
+    from constrict.data.tables import write_table
     from constrict.stack.campaign import write_stack_plan
-    from constrict.summarise import summarise
-    from constrict.tables import write_table
 
     out = tmp_path_factory.mktemp("campaign")
     config = validate_config({"selection": {"max_coatings": 4}, "voltages_v": [3, 4]})
@@ -166,9 +166,9 @@ def campaign(tmp_path_factory, quiet_writers):
 @pytest.fixture(scope="module")
 def stages(tmp_path_factory):
     """The surrogate stage on the real screen sample (4 V, 5 trees) and the design stage on the paper's glass."""
+    from constrict.data.sources import load_entries
+    from constrict.data.sources.schema import write_entries
     from constrict.design.stage import config_of, run_fig5, run_physics, run_shap, run_table
-    from constrict.sources import load_entries
-    from constrict.sources.schema import write_entries
     from constrict.surrogate.evaluation import SurrogateOptions
     from constrict.surrogate.pipeline import collect_metrics, prepare, study, train_voltage
 
@@ -350,9 +350,10 @@ def test_families_of_columns_were_seen(written):
 
 
 def test_a_column_added_to_a_schema_constant_is_reported(monkeypatch):
-    import constrict.plan
+    import constrict.campaign.plan
 
-    monkeypatch.setattr(constrict.plan, "PLAN_SCHEMA", constrict.plan.PLAN_SCHEMA.append(pa.field("note", pa.string())))
+    schema = constrict.campaign.plan.PLAN_SCHEMA.append(pa.field("note", pa.string()))
+    monkeypatch.setattr(constrict.campaign.plan, "PLAN_SCHEMA", schema)
     assert code_problems() == [
         "screen/plan.parquet: column 'note' is written but not documented",
         "cathode/plan.parquet: column 'note' is written but not documented",
@@ -360,14 +361,14 @@ def test_a_column_added_to_a_schema_constant_is_reported(monkeypatch):
 
 
 @pytest.mark.parametrize(("module", "name"), [
-    ("constrict.sources.schema", "ENTRY_COLUMNS"),
-    ("constrict.tables", "RESULT_SCHEMA"),
+    ("constrict.data.sources.schema", "ENTRY_COLUMNS"),
+    ("constrict.data.tables", "RESULT_SCHEMA"),
     ("constrict.stack.campaign", "RANKING_SCHEMA"),
     ("constrict.stack.campaign", "KNOWN_COLUMNS"),
     ("constrict.surrogate.evaluation", "METRIC_COLUMNS"),
-    ("constrict.provenance", "COUNT_COLUMNS"),
-    ("constrict.windows", "WINDOW_COLUMNS"),
-    ("constrict.sc_example", "STEP_COLUMNS"),
+    ("constrict.campaign.provenance", "COUNT_COLUMNS"),
+    ("constrict.physics.windows", "WINDOW_COLUMNS"),
+    ("constrict.physics.sc_example", "STEP_COLUMNS"),
 ])
 def test_every_kind_of_constant_is_watched(monkeypatch, module, name):
     import importlib
@@ -386,24 +387,25 @@ def test_every_kind_of_constant_is_watched(monkeypatch, module, name):
 
 
 def test_a_removed_retyped_or_moved_column_is_reported(monkeypatch):
-    import constrict.tables
+    import constrict.data.tables
 
-    schema = constrict.tables.RESULT_SCHEMA
+    schema = constrict.data.tables.RESULT_SCHEMA
     at = schema.get_field_index("x_m")
-    monkeypatch.setattr(constrict.tables, "RESULT_SCHEMA", schema.set(at, pa.field("x_m", pa.string())))
+    monkeypatch.setattr(constrict.data.tables, "RESULT_SCHEMA", schema.set(at, pa.field("x_m", pa.string())))
     assert "screen/screen.parquet: column 'x_m' is string but documented as float64" in code_problems()
-    monkeypatch.setattr(constrict.tables, "RESULT_SCHEMA", schema.remove(at))
+    monkeypatch.setattr(constrict.data.tables, "RESULT_SCHEMA", schema.remove(at))
     assert "screen/screen.parquet: documented column 'x_m' is not written" in code_problems()
     moved = pa.schema([schema.field(at), *(f for i, f in enumerate(schema) if i != at)])
-    monkeypatch.setattr(constrict.tables, "RESULT_SCHEMA", moved)
+    monkeypatch.setattr(constrict.data.tables, "RESULT_SCHEMA", moved)
     assert any(p.startswith("screen/screen.parquet: columns written in the order") for p in code_problems())
 
 
 def test_a_column_a_writer_adds_is_reported(written, campaign, monkeypatch, tmp_path, quiet_writers):
     """The windows script writes the frame electrolyte_windows builds; a grown WINDOW_COLUMNS reaches the file."""
-    import constrict.windows
+    import constrict.physics.windows
 
-    monkeypatch.setattr(constrict.windows, "WINDOW_COLUMNS", [*constrict.windows.WINDOW_COLUMNS, "v_mid_v"])
+    columns = [*constrict.physics.windows.WINDOW_COLUMNS, "v_mid_v"]
+    monkeypatch.setattr(constrict.physics.windows, "WINDOW_COLUMNS", columns)
     out = tmp_path / "report"
     run_script("windows", input={"entries": campaign / "entries.parquet"}, log=tmp_path / "windows.log",
                output={"table": out / "windows.tsv", "figure": out / "windows.png"},
@@ -426,7 +428,7 @@ def test_a_family_swallows_only_its_own_names(written):
 
 
 def test_broken_schemas_are_refused():
-    from constrict.errors import SchemaError
+    from constrict.core.errors import SchemaError
 
     document = copy.deepcopy(read_yaml(reference.OUTPUTS_SCHEMA))
     tables = document["sections"][0]["tables"]

@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 
 from constrict import STRAIN_CONVENTIONS
-from constrict.config import validate_config
-from constrict.evaluate import evaluate_interface
-from constrict.hull import EntrySet
-from constrict.kcrit import kcrit_linear_gpa
+from constrict.core.config import validate_config
+from constrict.data.entries import EntrySet
+from constrict.data.sources import restrict_to_chemical_systems
+from constrict.data.tables import results_frame
+from constrict.physics.evaluate import evaluate_interface
+from constrict.physics.kcrit import kcrit_linear_gpa
 from constrict.reproduction import check_reproduction_config
 from constrict.reproduction.claims import (
     BY_VARIANT,
@@ -30,8 +32,6 @@ from constrict.reproduction.claims import (
     verdict,
 )
 from constrict.reproduction.variants import NORMALISATIONS, ion_fraction, kcrit_variant, strain, variant_stats
-from constrict.sources import restrict_to_chemical_systems
-from constrict.tables import results_frame
 
 PAIRS = [  # electrolyte, working ion, coatings
     ("Li10GeP2S12", "Li", ["LiNbO3", "Li3PO4", "LiCl", "Al2O3", "Li2ZrO3"]),
@@ -123,7 +123,7 @@ def test_ion_fraction_reads_the_working_ion(rows_by_convention):
 
 
 def test_variant_stats_match_the_summary(rows_by_convention):
-    from constrict.summary import kcrit_stats
+    from constrict.campaign.statistics import kcrit_stats
 
     rows = rows_by_convention["ion_metal"]
     stats = variant_stats(rows, conventions=["ion_metal"], normalisations=["v0_reactant"], cap_gpa=100)
@@ -149,7 +149,7 @@ def test_restrict_to_chemical_systems_equals_the_subset_test(snapshot_frame):
 
 
 def test_correlation_with_given_fractions_equals_without(rows_by_convention):
-    from constrict.summary import element_fractions, element_kcrit_correlation
+    from constrict.campaign.statistics import element_fractions, element_kcrit_correlation
 
     rows = rows_by_convention["ion_metal"]
     fractions = element_fractions(rows["sei_composition"].tolist())
@@ -237,9 +237,9 @@ TINY_CONFIG = {
 @pytest.fixture(scope="module")
 def tiny_results(tmp_path_factory, rows_by_convention, small_set, snapshot_frame, repo_root):
     """A results tree made by the study from the real rows: screen, entries, coatings, summary; no design."""
-    from constrict.config import electrolyte_label
+    from constrict.campaign.statistics import kcrit_stats
+    from constrict.core.config import electrolyte_label
     from constrict.reproduction.stage import run_study
-    from constrict.summary import kcrit_stats
 
     config = validate_config(TINY_CONFIG)
     results = tmp_path_factory.mktemp("results")

@@ -1,4 +1,4 @@
-"""constrict.screen: plan, partitions, entry subsets, evaluation, Parquet I/O, gather."""
+"""constrict.campaign.screen: plan, partitions, entry subsets, evaluation, Parquet I/O, gather."""
 
 import filecmp
 import json
@@ -8,13 +8,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from constrict import coatings as selection_mod
-from constrict import plan as planning
-from constrict import screen, tables
-from constrict.config import load_config
-from constrict.errors import ConstrictError, SchemaError
-from constrict.evaluate import evaluate_interface
-from constrict.hull import EntrySet
+from constrict.campaign import plan as planning
+from constrict.campaign import screen
+from constrict.core.config import load_config
+from constrict.core.errors import ConstrictError, SchemaError
+from constrict.data import coatings as selection_mod
+from constrict.data import tables
+from constrict.data.entries import EntrySet
+from constrict.physics.evaluate import evaluate_interface
 
 VOLTAGES_V = [2.0, 4.0]
 # A few real sulfide/oxide/halide systems around Li3PS4 and Na3PS4.
@@ -140,8 +141,8 @@ def test_counted_interfaces_equal_the_plan(entries, coatings, electrolytes):
 
 
 def test_default_selection_is_the_package_default(snapshot_frame):
-    """exclude_elements: default = constrict.coatings.EXCLUDED_ELEMENTS; 17,774 coatings, 71,094 interfaces."""
-    from constrict.coatings import select_coatings
+    """exclude_elements: default = constrict.data.coatings.EXCLUDED_ELEMENTS; 17,774 coatings, 71,094 interfaces."""
+    from constrict.data.coatings import select_coatings
 
     config = load_config()
     assert config["selection"]["exclude_elements"] == "default"

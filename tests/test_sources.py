@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from pymatgen.core import Composition
 
-from constrict.errors import SchemaError
-from constrict.sources import load_entries, validate_entries
-from constrict.sources.offline import MP_FILES, OQMD_FILE, build_offline_snapshot
-from constrict.sources.schema import ENTRY_COLUMNS, read_entries, write_entries
+from constrict.core.errors import SchemaError
+from constrict.data.sources import load_entries, validate_entries
+from constrict.data.sources.offline import MP_FILES, OQMD_FILE, build_offline_snapshot
+from constrict.data.sources.schema import ENTRY_COLUMNS, read_entries, write_entries
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +178,7 @@ def test_build_snapshot_on_real_subset(tmp_path, capsys):
 
 def test_rewriting_the_snapshot_gives_its_bytes(snapshot_path, tmp_path):
     # write_entries is atomic (tables.write_table) and keeps the committed layout (one row group)
-    from constrict.sources.schema import read_entries, write_entries
+    from constrict.data.sources.schema import read_entries, write_entries
 
     out = write_entries(read_entries(snapshot_path), tmp_path / "again.parquet")
     assert out.read_bytes() == snapshot_path.read_bytes()

@@ -4,9 +4,9 @@ import warnings
 
 import pytest
 
-from constrict.errors import SchemaError
-from constrict.sources import load_entries
-from constrict.sources.custom import merge_custom_entries, read_custom_entries
+from constrict.core.errors import SchemaError
+from constrict.data.sources import load_entries
+from constrict.data.sources.custom import merge_custom_entries, read_custom_entries
 
 # OQMD's Li3PS4 (data/raw/oqmd), used as a custom phase on the MP scale
 OQMD_LI3PS4 = {"formula": "Li3PS4", "energy_per_atom_ev": -1.11195, "volume_per_atom_a3": 19.9848, "band_gap_ev": 2.805}

@@ -21,9 +21,9 @@ from mp_api.client.routes.materials.thermo import ThermoRester
 from pymatgen.core import Composition
 from pymatgen.entries.computed_entries import ComputedEntry, ComputedStructureEntry
 
-from constrict.errors import EnergyScaleError, MissingAPIKeyError, MPAPIError, UnknownFormulaError
-from constrict.sources import load_entries, validate_entries
-from constrict.sources.mp_api import (
+from constrict.core.errors import EnergyScaleError, MissingAPIKeyError, MPAPIError, UnknownFormulaError
+from constrict.data.sources import load_entries, validate_entries
+from constrict.data.sources.mp_api import (
     BULK_THERMO_TYPE,
     META_DATABASE_VERSION,
     META_THERMO_TYPE,
@@ -40,7 +40,7 @@ from constrict.sources.mp_api import (
     normalize_chemical_system,
     thermo_docs_to_entries,
 )
-from constrict.sources.schema import write_entries
+from constrict.data.sources.schema import write_entries
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mp_api"
 KEY = "0123456789abcdef0123456789abcdef"  # the real client accepts 32 characters
@@ -440,7 +440,7 @@ def test_a_killed_write_leaves_the_previous_cache(tmp_path, monkeypatch):
         Path(where).write_bytes(b"PAR1 half a file")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("constrict.tables.pq.write_table", killed)
+    monkeypatch.setattr("constrict.data.tables.pq.write_table", killed)
     with pytest.raises(KeyboardInterrupt):
         write_entries(df, path)
     assert path.read_bytes() == before and list(tmp_path.glob(".*tmp")) == []
@@ -501,7 +501,7 @@ def test_phase_diagram_download_failure_is_one_clear_error(tmp_path, monkeypatch
 
 def test_cli_prints_one_line_and_exits_2(tmp_path, monkeypatch, capsys):
     from constrict import cli
-    from constrict.sources import mp_api
+    from constrict.data.sources import mp_api
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MP_API_KEY", KEY)

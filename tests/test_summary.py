@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 
 from constrict import cli
-from constrict.errors import ConstrictError, SchemaError
-from constrict.summarise import summarise
-from constrict.summary import (
+from constrict.campaign.statistics import (
     element_fractions,
     element_kcrit_correlation,
     kcrit_stats,
     paper_comparison,
     read_screen,
 )
+from constrict.campaign.summary_stage import summarise
+from constrict.core.errors import ConstrictError, SchemaError
 
 INF = math.inf
 NAN = math.nan
@@ -128,7 +128,7 @@ def test_paper_comparison_matches_li7p3s11_at_4v(screen):
 
 
 def test_undetermined_counts_by_hand(screen):
-    from constrict.summary import undetermined_counts
+    from constrict.campaign.statistics import undetermined_counts
 
     counts = undetermined_counts(screen).set_index("electrolyte")
     lps = counts.loc["Li7P3S11"]

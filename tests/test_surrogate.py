@@ -18,7 +18,7 @@ from sklearn.ensemble import ExtraTreesRegressor
 from threadpoolctl import threadpool_limits
 
 from constrict.cli import main
-from constrict.errors import ConfigError, ConstrictError, SchemaError, UnknownFormulaError
+from constrict.core.errors import ConfigError, ConstrictError, SchemaError, UnknownFormulaError
 from constrict.surrogate import KcritSurrogate, UnknownElementError, VersionWarning, find_model, load_model, persist
 from constrict.surrogate.data import (
     COUNT_COLUMNS,
@@ -469,13 +469,13 @@ def test_no_warning_on_load_with_same_versions(fitted, tmp_path):
 
 
 def test_screen_columns_exist_in_the_result_schema():
-    from constrict.tables import RESULT_COLUMNS
+    from constrict.data.tables import RESULT_COLUMNS
 
     assert set(SCREEN_COLUMNS) <= set(RESULT_COLUMNS)
 
 
 def test_defaults_are_the_config_schema_defaults():
-    from constrict.config import validate_config
+    from constrict.core.config import validate_config
 
     config = validate_config({})
     options = SurrogateOptions.from_config(config["surrogate"], random_state=config["random_state"])

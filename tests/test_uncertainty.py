@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from constrict import EV_PER_A3_TO_GPA
-from constrict.electrochem import Decomposition, GroundState
-from constrict.errors import ConfigError, SchemaError
-from constrict.evaluate import evaluate_interface
-from constrict.kcrit import kcrit_linear_gpa
-from constrict.montecarlo import baseline, coverage_table, nominal_share, run_monte_carlo
-from constrict.phase_evidence import energy_residual_ev
-from constrict.sources import restrict_to_chemical_systems
-from constrict.uncertainty import (
+from constrict.core.errors import ConfigError, SchemaError
+from constrict.data.phase_evidence import energy_residual_ev
+from constrict.data.sources import restrict_to_chemical_systems
+from constrict.physics.electrochem import Decomposition, GroundState
+from constrict.physics.evaluate import evaluate_interface
+from constrict.physics.kcrit import kcrit_linear_gpa
+from constrict.physics.montecarlo import baseline, coverage_table, nominal_share, run_monte_carlo
+from constrict.physics.uncertainty import (
     INTERVAL_COLUMNS,
     POLYMORPH_SPREAD_MAX,
     PhaseSigmas,
@@ -41,7 +41,7 @@ def sigmas(snapshot_set, snapshot_path):
 @pytest.fixture(scope="module")
 def small(snapshot_set, snapshot_frame, sigmas):
     """The entry set of two real chemical systems and the whole table's sigmas on its rows."""
-    from constrict.hull import EntrySet
+    from constrict.data.entries import EntrySet
 
     entry_set = EntrySet.from_frame(restrict_to_chemical_systems(snapshot_frame, SYSTEMS))
     return entry_set, sigmas.for_entry_set(entry_set)
@@ -285,7 +285,7 @@ def test_coverage_table_by_hand():
 
 
 def test_monte_carlo_sample_takes_one_checkable_row_per_interface():
-    from constrict.mc_stage import sample_cases
+    from constrict.campaign.mc_stage import sample_cases
 
     screen = pd.DataFrame({
         "electrolyte": "Li7P3S11", "working_ion": "Li", "coating_id": ["a", "a", "b", "c", "d", "e"],
@@ -299,7 +299,7 @@ def test_monte_carlo_sample_takes_one_checkable_row_per_interface():
 
 
 def test_kcrit_text_says_what_the_data_support():
-    from constrict.uncertainty import kcrit_text
+    from constrict.physics.uncertainty import kcrit_text
 
     row = {"kcrit_gpa": 9.199, "kcrit_lo_gpa": 8.48, "kcrit_hi_gpa": 10.03, "kcrit_determined": True,
            "convention": "ion_metal", "eps_ion_metal": 0.5, "eps_sigma": 0.037}

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from constrict.tables import RESULT_SCHEMA
+from constrict.data.tables import RESULT_SCHEMA
 
 pytestmark = pytest.mark.slow
 

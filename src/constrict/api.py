@@ -28,14 +28,14 @@ import numpy as np
 import pandas as pd
 
 from constrict import DEFAULT_CONVENTION
-from constrict.errors import ConstrictError
-from constrict.evaluate import HULL_PREFIX, default_working_ion, resolve_reactant
-from constrict.evaluate import evaluate_interface as _evaluate_interface
+from constrict.core.errors import ConstrictError
+from constrict.data.entries import EntrySet
 from constrict.figures import DEFAULT_KEFF_GPA, DEFAULT_VOLTAGE_RANGE_V, Plot, read_sidecar
-from constrict.hull import EntrySet
-from constrict.kcrit import KcritAt
-from constrict.opensystem import Convention
-from constrict.phasewindow import PhaseWindow, phase_window
+from constrict.physics.evaluate import HULL_PREFIX, default_working_ion, resolve_reactant
+from constrict.physics.evaluate import evaluate_interface as _evaluate_interface
+from constrict.physics.kcrit import KcritAt
+from constrict.physics.opensystem import Convention
+from constrict.physics.phasewindow import PhaseWindow, phase_window
 
 __all__ = [
     "DEFAULT_KEFF_GPA",
@@ -58,7 +58,9 @@ __all__ = [
 
 def load_entries(source: str = "mp_offline", *, custom: str | Path | None = None,
                  data_dir: str | Path | None = None) -> EntrySet:
-    """The entry data: formation energies and volumes of every phase (:func:`constrict.entry_cache.load_entry_set`).
+    """The entry data: formation energies and volumes of every phase.
+
+    See :func:`constrict.data.entry_cache.load_entry_set`.
 
     Parameters
     ----------
@@ -74,7 +76,7 @@ def load_entries(source: str = "mp_offline", *, custom: str | Path | None = None
     EntrySet
         Built once and cached on disk (the first call takes seconds).
     """
-    from constrict.entry_cache import load_entry_set
+    from constrict.data.entry_cache import load_entry_set
 
     return load_entry_set(source, custom=None if custom is None else str(custom),
                           data_dir=None if data_dir is None else str(data_dir))
@@ -91,7 +93,7 @@ def evaluate_interface(entries: EntrySet, electrolyte, coating, *, voltages_v: S
                        working_ion: str | None = None, convention: Convention = DEFAULT_CONVENTION) -> list[dict]:
     """Interface reaction (x_m, E_rxn, the SEI) and the SEI's dG, strain, Kcrit and Kcrit_sc at each voltage.
 
-    :func:`constrict.evaluate.evaluate_interface`; ``pandas.DataFrame(rows)``
+    :func:`constrict.physics.evaluate.evaluate_interface`; ``pandas.DataFrame(rows)``
     makes a table of it.
 
     Returns
@@ -108,7 +110,7 @@ def window(entries: EntrySet, phase, *, keff_gpa: Sequence[float] = (), working_
            convention: Convention = DEFAULT_CONVENTION) -> PhaseWindow:
     """Unconstrained window of a phase and its constrained window at each Keff.
 
-    :func:`constrict.phasewindow.phase_window`. ``.v_low_v``, ``.v_high_v``
+    :func:`constrict.physics.phasewindow.phase_window`. ``.v_low_v``, ``.v_high_v``
     (V; inf = no limit); ``.constrained`` per Keff with ``v_low_v``,
     ``v_high_v`` and ``high_at_scan_limit`` (the window reaches above the
     6 V scan); ``.as_dict()``.
@@ -121,7 +123,7 @@ def kcrit_at(entries: EntrySet, phase, voltage_v: float, *, working_ion: str | N
              convention: Convention = DEFAULT_CONVENTION, self_consistent: bool = True) -> KcritAt:
     """Decomposition, Kcrit and Kcrit_sc of a phase's ground state at one voltage.
 
-    R is the ground state at the phase's composition (:func:`constrict.kcrit.kcrit_at`
+    R is the ground state at the phase's composition (:func:`constrict.physics.kcrit.kcrit_at`
     in the system open to the working ion).
 
     Returns
@@ -130,9 +132,9 @@ def kcrit_at(entries: EntrySet, phase, voltage_v: float, *, working_ion: str | N
         ``.kcrit_gpa``, ``.kcrit_sc_gpa`` (GPa) and ``.decomposition``
         (products, ``dg_ev_per_atom``, strains, per atom of R).
     """
-    from constrict.kcrit import kcrit_at as engine_kcrit_at
-    from constrict.opensystem import check_voltages
-    from constrict.phasewindow import phase_system
+    from constrict.physics.kcrit import kcrit_at as engine_kcrit_at
+    from constrict.physics.opensystem import check_voltages
+    from constrict.physics.phasewindow import phase_system
 
     [v] = check_voltages([voltage_v])
     _, _, system, reactant = phase_system(entries, phase, _ion(entries, phase, working_ion), convention)
@@ -160,7 +162,7 @@ def screen(entries: EntrySet, electrolyte, coatings: Sequence[str], *, voltages_
            path: str | Path | None = None) -> pd.DataFrame:
     """A small screen of one electrolyte against some coatings, in the campaign's table format.
 
-    Each pair is :func:`constrict.evaluate.evaluate_interface`; a pair the
+    Each pair is :func:`constrict.physics.evaluate.evaluate_interface`; a pair the
     engine refuses gets rows with ``status`` "error" and the reason, as in
     the campaign. For thousands of coatings, run the workflow (``make run``).
 
@@ -168,14 +170,14 @@ def screen(entries: EntrySet, electrolyte, coatings: Sequence[str], *, voltages_
     ----------
     path : str or Path, optional
         Also write the table to this Parquet file, as the campaign writes
-        ``results/screen/screen.parquet`` (:func:`constrict.tables.write_table`).
+        ``results/screen/screen.parquet`` (:func:`constrict.data.tables.write_table`).
 
     Returns
     -------
     pandas.DataFrame
         The screen's result columns, one row per coating and voltage, sorted.
     """
-    from constrict.tables import RESULT_SCHEMA, error_rows, results_frame, write_table
+    from constrict.data.tables import RESULT_SCHEMA, error_rows, results_frame, write_table
 
     ion = _ion(entries, electrolyte, working_ion)
     a, _ = resolve_reactant(entries, electrolyte)
@@ -197,7 +199,7 @@ def screen(entries: EntrySet, electrolyte, coatings: Sequence[str], *, voltages_
 
 def read_screen(path: str | Path) -> pd.DataFrame:
     """A screen table (a shard, the gathered ``screen.parquet`` or :func:`screen`'s file), schema checked."""
-    from constrict.tables import read_results
+    from constrict.data.tables import read_results
 
     return read_results(path)
 
@@ -224,7 +226,7 @@ def design_physics(entries: EntrySet, parent: str, *, electrolyte: str = "Li10Si
     from constrict.design.physics import InterfaceObjective, Target, verify
     from constrict.design.physics_route import PhysicsOptions, physics_route
     from constrict.design.region import make_region
-    from constrict.opensystem import check_voltages
+    from constrict.physics.opensystem import check_voltages
 
     [v] = check_voltages([voltage_v])
     region = make_region(composition_fractions(parent), max_change, entering=entering, known=list(entries.elements))

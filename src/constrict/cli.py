@@ -1,7 +1,7 @@
 """Command line: ``constrict interface``, ``constrict window`` and friends.
 
 Subcommands register themselves in :data:`SUBCOMMANDS` (name -> (add
-arguments, run)); any :class:`~constrict.errors.ConstrictError` becomes one
+arguments, run)); any :class:`~constrict.core.errors.ConstrictError` becomes one
 line ``constrict: error: ...`` on stderr and exit code 2.
 
 JSON output (``--json``): NaN is written as ``null`` and infinities as the
@@ -30,7 +30,7 @@ from constrict.cli_support import (
 from constrict.cli_support import (
     fmt_number as fmt,
 )
-from constrict.errors import ConstrictError
+from constrict.core.errors import ConstrictError
 
 SUBCOMMANDS: dict = {}
 """name -> (help, add_arguments(parser), run(args) -> int)."""
@@ -48,8 +48,8 @@ def register(name: str, help_text: str):
 
 def run_interface(args) -> int:
     """Interface reaction and per-voltage Kcrit of one electrolyte/coating pair."""
-    from constrict.evaluate import evaluate_interface
-    from constrict.opensystem import check_voltages
+    from constrict.physics.evaluate import evaluate_interface
+    from constrict.physics.opensystem import check_voltages
 
     check_voltages(args.voltage)
     path = plot_path(args)
@@ -78,7 +78,7 @@ def run_interface(args) -> int:
 
 def _print_interface(rows: list[dict], ion: str, model) -> None:
     """The interface as text: the reaction, its SEI and one line per voltage (Kcrit with its interval)."""
-    from constrict.uncertainty import kcrit_text
+    from constrict.physics.uncertainty import kcrit_text
 
     r = rows[0]
     print(f"{r['electrolyte']} | {r['coating_formula']} ({r['coating_id']})  chemical system {r['chemical_system']}")
@@ -127,7 +127,7 @@ register("interface", "interface reaction, SEI and Kcrit of one electrolyte/coat
 
 def run_window(args) -> int:
     """Unconstrained (and constrained at each --keff) electrochemical window of a phase."""
-    from constrict.phasewindow import high_edge_text, phase_window
+    from constrict.physics.phasewindow import high_edge_text, phase_window
 
     keffs = args.keff or []
     for keff in keffs:
@@ -172,7 +172,7 @@ register("window", "electrochemical window of one phase")(run_window)
 
 def run_summarise(args) -> int:
     """Kcrit statistics, element correlations and figures of a gathered screen."""
-    from constrict.summarise import summarise
+    from constrict.campaign.summary_stage import summarise
 
     summarise(args.screen, args.out_dir, correlation_voltage_v=args.voltage)
     return 0

@@ -12,12 +12,12 @@ import argparse
 import json
 import math
 
-from constrict.errors import ConfigError, SchemaError
+from constrict.core.errors import ConfigError, SchemaError
 
 
 def load_entry_set(source: str = "mp_offline", custom: str | None = None, data_dir: str | None = None):
     """EntrySet of a source, with custom entries merged in (built arrays cached on disk)."""
-    from constrict.entry_cache import load_entry_set as load
+    from constrict.data.entry_cache import load_entry_set as load
 
     return load(source, custom=custom, data_dir=data_dir)
 
@@ -29,12 +29,12 @@ def load_phase_sigmas(args, entry_set):
     straight from the file (fast); any other table from the entry set's own
     frame.
     """
-    from constrict.uncertainty import PhaseSigmas, UncertaintyModel, phase_sigmas, read_evidence
+    from constrict.physics.uncertainty import PhaseSigmas, UncertaintyModel, phase_sigmas, read_evidence
 
     if args.custom is None and args.source != "mp_api":
-        from constrict.entry_cache import cached_arrays, file_digest
-        from constrict.entry_cache import load_entry_set as load_whole
-        from constrict.paths import snapshot_path
+        from constrict.core.paths import snapshot_path
+        from constrict.data.entry_cache import cached_arrays, file_digest
+        from constrict.data.entry_cache import load_entry_set as load_whole
 
         path, model = snapshot_path(args.source, args.data_dir), UncertaintyModel()
 
@@ -98,7 +98,7 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
 
 def working_ion(entry_set, reactants: list[str], ion: str | None, allow_absent: bool = False) -> str:
     """The working ion: ``--ion`` (checked against the reactants) or the first reactant's default."""
-    from constrict.evaluate import default_working_ion, resolve_reactant
+    from constrict.physics.evaluate import default_working_ion, resolve_reactant
 
     resolved = [resolve_reactant(entry_set, r)[0] for r in reactants]
     elements = [{entry_set.elements[j] for j in r.comp.nonzero()[0]} for r in resolved]

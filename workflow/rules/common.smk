@@ -7,8 +7,8 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from constrict.config import validate_config
-from constrict.errors import ConfigError
+from constrict.core.config import validate_config
+from constrict.core.errors import ConfigError
 
 # Types, bounds and defaults: workflow/schemas/config.schema.yaml. First our
 # own pass (one-line errors naming the key, plus checks the schema cannot
@@ -58,7 +58,7 @@ def entries_inputs(wildcards):
 @functools.cache
 def source_entries():
     """The source's entry table with the custom entries, loaded once per Snakemake process."""
-    from constrict.sources import load_entries
+    from constrict.data.sources import load_entries
 
     custom = repo_path(SOURCE["custom_entries"]) if SOURCE["custom_entries"] else None
     return load_entries(
@@ -87,12 +87,12 @@ def n_shards():
     config n_shards if set; otherwise (offline sources, whose table is in
     the repository) ceil(interfaces / shard_size), the interfaces counted
     from the same table, selection and electrolytes that the rules use
-    (constrict.plan.count_interfaces). mp_api requires n_shards (checked
+    (constrict.campaign.plan.count_interfaces). mp_api requires n_shards (checked
     with the config).
     """
     if config["n_shards"] is not None:
         return config["n_shards"]
-    from constrict.plan import count_interfaces, n_shards_for
+    from constrict.campaign.plan import count_interfaces, n_shards_for
 
     pairs = count_interfaces(
         countable_entries("n_shards"),
@@ -105,7 +105,7 @@ def n_shards():
 
 def shard_results(wildcards):
     """Every shard output: shard_id(i, n_shards()) for i in range(n_shards())."""
-    from constrict.plan import all_shard_ids
+    from constrict.campaign.plan import all_shard_ids
 
     return expand(
         f"{RESULTS}/screen/shards/{{shard}}.parquet", shard=all_shard_ids(n_shards())
@@ -136,7 +136,7 @@ def cathode_n_shards():
         return config["cathode"]["n_shards"]
     if SOURCE["name"] == "mp_api":
         return n_shards()
-    from constrict.plan import n_shards_for
+    from constrict.campaign.plan import n_shards_for
     from constrict.stack.campaign import count_stack_pairs
 
     pairs = count_stack_pairs(countable_entries("cathode.n_shards"), config)
@@ -145,7 +145,7 @@ def cathode_n_shards():
 
 def cathode_shard_results(wildcards):
     """Every stack shard output, empty shards included."""
-    from constrict.plan import all_shard_ids
+    from constrict.campaign.plan import all_shard_ids
 
     return expand(
         f"{CATHODE}/shards/{{shard}}.parquet",
@@ -316,5 +316,7 @@ def final_targets():
     if config["reproduction"]["enabled"]:
         targets.append(f"{REPRODUCTION}/claims.tsv")  # workflow/rules/reproduction.smk
     if config["monte_carlo"]["enabled"]:
-        targets.append(f"{RESULTS}/uncertainty/mc_coverage.tsv")  # workflow/rules/uncertainty.smk
+        targets.append(
+            f"{RESULTS}/uncertainty/mc_coverage.tsv"
+        )  # workflow/rules/uncertainty.smk
     return targets

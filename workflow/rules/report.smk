@@ -1,4 +1,4 @@
-# The report's own tables (constrict.provenance, constrict.windows): what the
+# The report's own tables (constrict.campaign.provenance, constrict.physics.windows): what the
 # campaign ran on, and the electrolytes' windows. `make report` then builds
 # results/report.html with `snakemake --report`. On when report.enabled is true.
 

@@ -1,4 +1,4 @@
-# Kcrit statistics and figures of the gathered screen (constrict.summary).
+# Kcrit statistics and figures of the gathered screen (constrict.campaign.statistics).
 
 
 rule summarise:

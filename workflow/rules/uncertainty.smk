@@ -1,4 +1,4 @@
-# The Monte-Carlo check of the Kcrit intervals (constrict.mc_stage): a seeded
+# The Monte-Carlo check of the Kcrit intervals (constrict.campaign.mc_stage): a seeded
 # sample of the screen's interfaces re-solved with every entry's energy and
 # volume drawn from its uncertainty. Opt-in: config monte_carlo.enabled.
 

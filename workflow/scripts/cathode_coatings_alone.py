@@ -1,6 +1,6 @@
 """Snakemake adapter: each stack coating alone (window, self-decomposition Kcrit) at the cathode voltages."""
 
-from constrict.workflow import log_to
+from constrict.campaign.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])

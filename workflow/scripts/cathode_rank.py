@@ -1,6 +1,6 @@
 """Snakemake adapter: rank the cathode | coating | electrolyte stacks."""
 
-from constrict.workflow import log_to
+from constrict.campaign.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])

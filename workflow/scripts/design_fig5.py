@@ -1,6 +1,6 @@
 """Snakemake adapter: Fig. 5 and Fig. S4 data of the first parent's children."""
 
-from constrict.workflow import log_to
+from constrict.campaign.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])

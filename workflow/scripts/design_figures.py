@@ -1,6 +1,6 @@
 """Snakemake adapter: every design figure (Fig. 4c, routes, predicted vs computed, Fig. 5a/b, Fig. S4)."""
 
-from constrict.workflow import log_to
+from constrict.campaign.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])

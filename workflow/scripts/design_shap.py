@@ -1,6 +1,6 @@
 """Snakemake adapter: the SHAP-guided route and the grid optimum of every parent and level."""
 
-from constrict.workflow import log_to
+from constrict.campaign.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])

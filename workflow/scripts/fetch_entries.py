@@ -1,11 +1,11 @@
 """Snakemake adapter: fetch entries with mp-api (cached, one energy scale) into one labelled table."""
 
-from constrict.workflow import log_to
+from constrict.campaign.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])
-    from constrict.sources import load_entries
-    from constrict.sources.schema import write_entries
+    from constrict.data.sources import load_entries
+    from constrict.data.sources.schema import write_entries
 
     entries = load_entries("mp_api", chemical_systems=snakemake.params.chemical_systems,
                            cache_dir=snakemake.params.cache_dir)

@@ -1,14 +1,14 @@
 """Snakemake adapter: one interface's Kcrit and Kcrit_sc worked through."""
 
-from constrict.workflow import log_to
+from constrict.campaign.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])
     import pandas as pd
 
-    from constrict.hull import EntrySet
-    from constrict.plots import kcrit_sc_figure
-    from constrict.sc_example import kcrit_sc_example
+    from constrict.campaign.plots import kcrit_sc_figure
+    from constrict.data.entries import EntrySet
+    from constrict.physics.sc_example import kcrit_sc_example
 
     example = snakemake.params.example
     entry_set = EntrySet.from_frame(pd.read_parquet(snakemake.input.entries))

@@ -1,10 +1,10 @@
 """Snakemake adapter: the shard plan and the list of skipped electrolytes."""
 
-from constrict.workflow import log_to
+from constrict.campaign.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])
-    from constrict.plan import write_plan
+    from constrict.campaign.plan import write_plan
 
     write_plan(
         snakemake.input.entries, snakemake.input.coatings, snakemake.params.electrolytes,

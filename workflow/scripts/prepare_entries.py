@@ -1,20 +1,20 @@
 """Snakemake adapter: the campaign's entry table (source plus custom entries)."""
 
-from constrict.workflow import log_to
+from constrict.campaign.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])
     import logging
 
-    from constrict.sources import load_entries
-    from constrict.sources.schema import read_entries, write_entries
+    from constrict.data.sources import load_entries
+    from constrict.data.sources.schema import read_entries, write_entries
 
     source, custom = snakemake.params.source, snakemake.input.get("custom")
     systems = snakemake.params.chemical_systems
     if source == "mp_api":  # the fetched cache; fetch_entries already kept only `systems`
         entries = read_entries(snakemake.input.table)
         if custom:
-            from constrict.sources.custom import merge_custom_entries
+            from constrict.data.sources.custom import merge_custom_entries
 
             entries = merge_custom_entries(entries, custom)
     else:

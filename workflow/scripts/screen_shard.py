@@ -1,11 +1,11 @@
 """Snakemake adapter: evaluate one shard (Dask inside) into its Parquet."""
 
-from constrict.workflow import log_to
+from constrict.campaign.workflow import log_to
 
 # The guard matters: Dask starts its workers with `spawn`, which re-imports this file.
 if __name__ == "__main__":
     log_to(snakemake.log[0])
-    from constrict.screen import screen_shard
+    from constrict.campaign.screen import screen_shard
 
     screen_shard(
         snakemake.input.plan, snakemake.wildcards.shard, snakemake.input.entries, snakemake.output[0],

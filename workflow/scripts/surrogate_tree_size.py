@@ -1,6 +1,6 @@
 """Snakemake adapter: grouped-split error, fit time and tree size of each candidate setting at one voltage."""
 
-from constrict.workflow import log_to
+from constrict.campaign.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])

@@ -1,11 +1,11 @@
 """Snakemake adapter: the Monte-Carlo check of the Kcrit intervals."""
 
-from constrict.workflow import log_to
+from constrict.campaign.workflow import log_to
 
 # The guard matters: the worker processes re-import this file.
 if __name__ == "__main__":
     log_to(snakemake.log[0])
-    from constrict.mc_stage import run_check
+    from constrict.campaign.mc_stage import run_check
 
     p = snakemake.params
     run_check(

@@ -1,14 +1,14 @@
 """Snakemake adapter: the electrolytes' windows, unconstrained and at each Keff."""
 
-from constrict.workflow import log_to
+from constrict.campaign.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])
     import pandas as pd
 
-    from constrict.hull import EntrySet
-    from constrict.plots import electrolyte_windows_figure
-    from constrict.windows import electrolyte_windows
+    from constrict.campaign.plots import electrolyte_windows_figure
+    from constrict.data.entries import EntrySet
+    from constrict.physics.windows import electrolyte_windows
 
     entry_set = EntrySet.from_frame(pd.read_parquet(snakemake.input.entries))
     windows = electrolyte_windows(entry_set, snakemake.params.electrolytes, snakemake.params.keff_gpa,

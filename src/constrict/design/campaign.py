@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from constrict.data.entries import EntrySet
 from constrict.design.config import DesignConfig
 from constrict.design.distance import data_distance
 from constrict.design.grid import grid_optimum
@@ -24,8 +25,7 @@ from constrict.design.physics import DESIGN_BOUNDS, InterfaceObjective, energy_u
 from constrict.design.physics_route import physics_route
 from constrict.design.region import Region, level_label, make_region
 from constrict.design.shap_route import Surrogate, shap_route
-from constrict.hull import EntrySet
-from constrict.uncertainty import cached_phase_sigmas
+from constrict.physics.uncertainty import cached_phase_sigmas
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ def fractions_in(region: Region, formula: str) -> np.ndarray:
     ConstrictError
         The formula has an element outside the region.
     """
-    from constrict.errors import ConstrictError
+    from constrict.core.errors import ConstrictError
 
     fractions = composition_fractions(formula)
     outside = sorted(set(fractions) - set(region.elements))
@@ -368,7 +368,7 @@ def fig5_table(
     """
     from dataclasses import replace
 
-    from constrict.evaluate import HULL_PREFIX
+    from constrict.physics.evaluate import HULL_PREFIX
 
     first = config.parents[0]
     rows = shap[(shap["parent"] == first.name)].set_index("level")

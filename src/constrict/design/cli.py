@@ -13,7 +13,7 @@ import json
 from constrict import DEFAULT_CONVENTION, STRAIN_CONVENTIONS
 from constrict import cli_support as cli
 from constrict.design.region import DEFAULT_ENTERING, check_max_change
-from constrict.uncertainty import kcrit_text
+from constrict.physics.uncertainty import kcrit_text
 
 ROUTES = ("shap", "physics")
 
@@ -45,14 +45,14 @@ def _max_change(text: str) -> float | None:
 
 def run(args) -> int:
     """Design one child and print the route, the child and both checks (or their JSON)."""
+    from constrict.core.errors import ConstrictError
+    from constrict.data.entries import parse_composition
     from constrict.design.parents import composition_fractions
     from constrict.design.physics import InterfaceObjective, Target, verify
     from constrict.design.physics_route import PhysicsOptions, physics_route
     from constrict.design.region import make_region
     from constrict.design.shap_route import ShapOptions, shap_route
-    from constrict.errors import ConstrictError
-    from constrict.hull import parse_composition
-    from constrict.opensystem import check_voltages
+    from constrict.physics.opensystem import check_voltages
     from constrict.surrogate import find_model, load_model
 
     max_change = _max_change(args.max_change)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from constrict.core.errors import ConfigError
 from constrict.design.parents import Parent, parents_from_config
 from constrict.design.physics import Target
 from constrict.design.physics_route import PhysicsOptions
 from constrict.design.region import DEFAULT_ENTERING, check_max_change, level_label
 from constrict.design.shap_route import ShapOptions
-from constrict.errors import ConfigError
-from constrict.opensystem import check_voltages
-from constrict.uncertainty import UncertaintyModel
+from constrict.physics.opensystem import check_voltages
+from constrict.physics.uncertainty import UncertaintyModel
 
 LEVEL_NAMES = ("A", "B", "C")
 """Names of the children of the first three design levels (the paper's child A, B, C)."""

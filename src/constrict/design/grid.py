@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from constrict.core.errors import ConfigError
 from constrict.design.region import BOUND_TOL, Region
 from constrict.design.shap_route import Surrogate
-from constrict.errors import ConfigError
 
 CHUNK_ROWS = 50_000
 """Compositions predicted per call (bounds the memory of one prediction)."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from constrict.errors import ConfigError, ConstrictError
-from constrict.hull import parse_composition
+from constrict.core.errors import ConfigError, ConstrictError
+from constrict.data.entries import parse_composition
 
 FRACTION_DIGITS = 6
 """Decimal places of the atom fractions in every written composition (:func:`formula_of`)."""

@@ -2,7 +2,7 @@
 
 A composition enters as a reactant at its hull energy, made of its hull
 phases and their volumes (``"hull:<formula>"``,
-:func:`constrict.evaluate.composition_reactant`), so every number here
+:func:`constrict.physics.evaluate.composition_reactant`), so every number here
 comes from the engine, never from the surrogate:
 
 - (a) the self-decomposition of the composition's ground state at a
@@ -11,7 +11,7 @@ comes from the engine, never from the surrogate:
   has it, without the unconstrained window, which the design does not use);
 - (b) its interface with the electrolyte (the electrolyte at its own
   energy, as in the screen): x_m, the SEI, and the SEI's Kcrit
-  (:func:`constrict.evaluate.evaluate_interface`).
+  (:func:`constrict.physics.evaluate.evaluate_interface`).
 
 :class:`InterfaceObjective` is the physics route's objective as a function
 of the atom fractions: (b)'s linear Kcrit where the pair forms an SEI;
@@ -42,13 +42,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from constrict import DEFAULT_CONVENTION, EV_PER_A3_TO_GPA
-from constrict.electrochem import ground_state
-from constrict.errors import ConfigError, ConstrictError
-from constrict.evaluate import HULL_PREFIX, amounts_json, composition_reactant, evaluate_interface
-from constrict.hull import EntrySet
-from constrict.kcrit import KcritAt, kcrit_at
-from constrict.opensystem import Convention, check_convention, check_voltages, open_system
-from constrict.uncertainty import PhaseSigmas, cached_phase_sigmas, kcrit_interval
+from constrict.core.errors import ConfigError, ConstrictError
+from constrict.data.entries import EntrySet
+from constrict.physics.electrochem import ground_state
+from constrict.physics.evaluate import HULL_PREFIX, amounts_json, composition_reactant, evaluate_interface
+from constrict.physics.kcrit import KcritAt, kcrit_at
+from constrict.physics.opensystem import Convention, check_convention, check_voltages, open_system
+from constrict.physics.uncertainty import PhaseSigmas, cached_phase_sigmas, kcrit_interval
 
 INTERFACE_COLUMNS = (
     "reacts", "mutual", "x_m", "e_rxn_ev_per_atom", "sei_composition", "sei_products", "products",
@@ -56,7 +56,7 @@ INTERFACE_COLUMNS = (
     "eps_released_metal", "kcrit_gpa", "kcrit_sc_gpa", "kcrit_lo_gpa", "kcrit_hi_gpa", "kcrit_determined",
     "eps_sigma",
 )
-"""Columns of an :func:`~constrict.evaluate.evaluate_interface` row kept as ``interface_<name>``."""
+"""Columns of an :func:`~constrict.physics.evaluate.evaluate_interface` row kept as ``interface_<name>``."""
 
 log = logging.getLogger(__name__)
 
@@ -127,14 +127,14 @@ def verify(entry_set: EntrySet, formula: str, target: Target, voltages_v: Sequen
         Voltages vs. the working-ion metal (V).
     sigmas : PhaseSigmas, optional
         Per-phase uncertainties of the Kcrit intervals (default: those of
-        the entry set's own table, :func:`constrict.uncertainty.cached_phase_sigmas`).
+        the entry set's own table, :func:`constrict.physics.uncertainty.cached_phase_sigmas`).
 
     Returns
     -------
     list of dict
         One per voltage: ``formula``, ``electrolyte``, ``voltage_v``,
         ``convention``, ``interface_<c>`` for :data:`INTERFACE_COLUMNS`
-        (the :func:`~constrict.evaluate.evaluate_interface` row;
+        (the :func:`~constrict.physics.evaluate.evaluate_interface` row;
         ``interface_kcrit_gpa`` is NaN when the pair does not react),
         ``self_<c>`` for :data:`SELF_COLUMNS` (:func:`self_decomposition`;
         per atom of the composition), ``design_kcrit_gpa``
@@ -178,7 +178,7 @@ def design_kcrit_gpa(interface_row: dict, self_row: dict | None) -> float:
     Parameters
     ----------
     interface_row : dict
-        An :func:`~constrict.evaluate.evaluate_interface` row.
+        An :func:`~constrict.physics.evaluate.evaluate_interface` row.
     self_row : dict or None
         (a) at the same voltage (``kcrit_gpa`` at least); only read when
         the pair does not react.

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from constrict.core.errors import ConfigError
 from constrict.design.physics import InterfaceObjective
 from constrict.design.region import Region
-from constrict.errors import ConfigError
 
 ZOOM = 4
 """Refinement factor of the line grid between levels."""

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from constrict.core.errors import ConfigError, ConstrictError
 from constrict.design.parents import formula_of
-from constrict.errors import ConfigError, ConstrictError
 
 BOUND_TOL = 1e-9
 """Atom-fraction slack allowed on the bounds and on the sum (floating point)."""

@@ -34,8 +34,8 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from constrict.core.errors import ConfigError
 from constrict.design.region import Region
-from constrict.errors import ConfigError
 
 FALL_TOL_GPA = 1e-9
 """A step is accepted only if the prediction falls by more than this (GPa)."""

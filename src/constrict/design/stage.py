@@ -2,7 +2,7 @@
 
 Each function reads its inputs, calls :mod:`constrict.design.campaign`
 and writes Parquet (and TSV where a person reads the table), atomically
-through :func:`constrict.tables.write_table`.
+through :func:`constrict.data.tables.write_table`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from constrict.data.tables import write_table
 from constrict.design import campaign
 from constrict.design.config import DesignConfig, design_config
-from constrict.tables import write_table
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def config_of(design: Mapping, convention: str, random_state: int, uncertainty: 
 
 def entry_set_of(entries_path: str | Path):
     """The engine's EntrySet of the campaign's entry table (built arrays cached on disk)."""
-    from constrict.entry_cache import entry_set_from_frame
+    from constrict.data.entry_cache import entry_set_from_frame
 
     return entry_set_from_frame(pd.read_parquet(entries_path).reset_index(drop=True))
 

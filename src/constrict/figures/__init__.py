@@ -1,6 +1,6 @@
 """Figures of one interface, one phase's window and one cathode stack, each with a JSON sidecar.
 
-The campaign's figures are in :mod:`constrict.plots`; these are for the
+The campaign's figures are in :mod:`constrict.campaign.plots`; these are for the
 one system a user studies (``constrict interface/window/stack --plot``,
 and :mod:`constrict.api`). Modules: :mod:`~constrict.figures.data` (the
 numbers, from the engine's own functions), :mod:`~constrict.figures.draw`
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from constrict import DEFAULT_CONVENTION
+from constrict.data.entries import EntrySet
 from constrict.figures.data import (
     DEFAULT_KEFF_GPA,
     DEFAULT_VOLTAGE_RANGE_V,
@@ -28,8 +29,7 @@ from constrict.figures.data import (
 )
 from constrict.figures.draw import draw_interface, draw_stack, draw_window
 from constrict.figures.output import check_figure_path, read_sidecar, save_figure, sidecar_path
-from constrict.hull import EntrySet
-from constrict.opensystem import Convention
+from constrict.physics.opensystem import Convention
 
 
 @dataclass(frozen=True, eq=False)

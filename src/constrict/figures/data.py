@@ -2,10 +2,10 @@
 
 Every series comes straight from the engine's own functions, so a sidecar
 can be checked against them: :func:`interface_data` from
-:func:`constrict.evaluate.evaluate_interface` and
-:func:`constrict.kinks.reaction_curve`, :func:`window_data` from
-:func:`constrict.phasewindow.phase_window` and
-:func:`constrict.kcrit.kcrit_at`, :func:`stack_data` from
+:func:`constrict.physics.evaluate.evaluate_interface` and
+:func:`constrict.physics.kinks.reaction_curve`, :func:`window_data` from
+:func:`constrict.physics.phasewindow.phase_window` and
+:func:`constrict.physics.kcrit.kcrit_at`, :func:`stack_data` from
 :func:`constrict.stack.physics.evaluate_stack`.
 
 Voltage scans copy every per-voltage number of the engine's rows by name
@@ -24,15 +24,15 @@ from dataclasses import fields
 import numpy as np
 
 from constrict import DEFAULT_CONVENTION, __version__
+from constrict.core.errors import ConfigError
+from constrict.data.entries import EntrySet
 from constrict.design.physics import energy_under_keff
-from constrict.errors import ConfigError
-from constrict.evaluate import evaluate_interface, resolve_reactant
-from constrict.hull import EntrySet
-from constrict.kcrit import kcrit_at
-from constrict.kinks import reaction_curve
-from constrict.opensystem import Convention, check_voltages
-from constrict.phasewindow import SCAN_LIMIT_V, phase_system, phase_window
-from constrict.uncertainty import cached_phase_sigmas, kcrit_interval
+from constrict.physics.evaluate import evaluate_interface, resolve_reactant
+from constrict.physics.kcrit import kcrit_at
+from constrict.physics.kinks import reaction_curve
+from constrict.physics.opensystem import Convention, check_voltages
+from constrict.physics.phasewindow import SCAN_LIMIT_V, phase_system, phase_window
+from constrict.physics.uncertainty import cached_phase_sigmas, kcrit_interval
 
 DEFAULT_KEFF_GPA = (5.0, 10.0, 15.0)
 """Keff lines (GPa) drawn when none are given: the default campaign's window Keff values."""
@@ -94,7 +94,7 @@ def interface_data(
     ----------
     entry_set : EntrySet
     electrolyte, coating : str, Composition, Reactant or pymatgen entry
-        As :func:`constrict.evaluate.resolve_reactant` reads them.
+        As :func:`constrict.physics.evaluate.resolve_reactant` reads them.
     working_ion : str
     convention : {"ion_metal", "reservoir", ...}
         Strain convention of Kcrit.
@@ -113,7 +113,7 @@ def interface_data(
         kink as formula -> atoms per atom of mixture), ``x_m``,
         ``e_rxn_m_ev_per_atom``, ``reacts``, ``mutual``, ``sei_products``;
         ``scan``: ``voltage_v`` of shape (n_v,) and every per-voltage field of
-        :func:`~constrict.evaluate.evaluate_interface` (:func:`scan_fields`),
+        :func:`~constrict.physics.evaluate.evaluate_interface` (:func:`scan_fields`),
         each of shape (n_v,); ``table``: the same at ``voltages_v``;
         ``keff_gpa``; ``voltage_range_v``.
     """
@@ -178,14 +178,14 @@ def window_data(
     Returns
     -------
     dict
-        ``kind`` "window"; :meth:`constrict.phasewindow.PhaseWindow.as_dict`
+        ``kind`` "window"; :meth:`constrict.physics.phasewindow.PhaseWindow.as_dict`
         (``window_v``, ``constrained`` per Keff with ``high_at_scan_limit``,
         ``scan_limit_v``); ``scan``: ``voltage_v`` of shape (n_v,) from 0 to
         the scan limit and, each of shape (n_v,), ``dg_ev_per_atom``,
         ``ion_released_per_atom``, ``eps`` (the convention's strain) and
-        every ``kcrit_*`` number of :func:`constrict.kcrit.kcrit_at` (linear
+        every ``kcrit_*`` number of :func:`constrict.physics.kcrit.kcrit_at` (linear
         Kcrit, GPa) with its interval (``kcrit_lo_gpa``, ``kcrit_hi_gpa``,
-        ``kcrit_determined``; :func:`constrict.uncertainty.kcrit_interval`).
+        ``kcrit_determined``; :func:`constrict.physics.uncertainty.kcrit_interval`).
     """
     keffs = _check_keffs(keff_gpa)
     windows = phase_window(entry_set, phase, working_ion=working_ion, convention=convention, keff_gpa=keffs)

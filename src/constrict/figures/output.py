@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from constrict.errors import ConfigError
+from constrict.core.errors import ConfigError
 
 IMAGE_SUFFIXES = {".png": "png", ".svg": "svg"}
 """Accepted image suffixes (lower case) and the matplotlib format each writes."""

@@ -25,7 +25,7 @@ def check_reproduction_config(config: dict) -> None:
     ConfigError
         voltage_v is not one of voltages_v, or two surrogate variants share a name.
     """
-    from constrict.errors import ConfigError
+    from constrict.core.errors import ConfigError
 
     block = config["reproduction"]
     volts = [float(v) for v in config["voltages_v"]]

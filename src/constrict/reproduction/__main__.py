@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from constrict.errors import ConstrictError
+from constrict.core.errors import ConstrictError
 
 
 def main(argv: list[str] | None = None) -> int:

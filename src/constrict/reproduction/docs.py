@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from constrict import STRAIN_CONVENTIONS
-from constrict.errors import ConstrictError
+from constrict.core.errors import ConstrictError
 from constrict.reproduction.inputs import NORMALISATION_LABELS, fmt
 from constrict.reproduction.table import markdown
 

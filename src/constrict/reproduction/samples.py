@@ -3,9 +3,9 @@
 - sample screens: a seeded sample of the campaign's coatings against
   electrolytes of another data source (OQMD) or another composition
   (``hull:Na7P3S11`` for the paper's sodium electrolyte), with
-  :func:`constrict.evaluate.evaluate_interface`;
+  :func:`constrict.physics.evaluate.evaluate_interface`;
 - the electrolytes' windows under every convention
-  (:func:`constrict.windows.electrolyte_windows`), with the Kcrit just
+  (:func:`constrict.physics.windows.electrolyte_windows`), with the Kcrit just
   beyond each edge, which says why the edge is where it is;
 - the strain of an electrolyte's decomposition at the voltage limits and
   inside its window (the paper: > 30 % at both limits, +2 % for the
@@ -26,15 +26,15 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from constrict.electrochem import decompose_at, ground_state
-from constrict.errors import ConstrictError
-from constrict.evaluate import HULL_PREFIX, evaluate_interface
-from constrict.hull import EntrySet, parse_composition
-from constrict.kcrit import kcrit_at
-from constrict.opensystem import open_system
+from constrict.core.errors import ConstrictError
+from constrict.data.entries import EntrySet, parse_composition
+from constrict.data.tables import RESULT_COLUMNS, error_rows, results_frame
+from constrict.physics.electrochem import decompose_at, ground_state
+from constrict.physics.evaluate import HULL_PREFIX, evaluate_interface
+from constrict.physics.kcrit import kcrit_at
+from constrict.physics.opensystem import open_system
+from constrict.physics.windows import WINDOW_COLUMNS, electrolyte_windows
 from constrict.reproduction.variants import ion_fraction, kcrit_from_strain, normalised
-from constrict.tables import RESULT_COLUMNS, error_rows, results_frame
-from constrict.windows import WINDOW_COLUMNS, electrolyte_windows
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def windows_by_convention(entry_set: EntrySet, electrolytes: Sequence[dict], kef
     Returns
     -------
     pandas.DataFrame
-        :data:`constrict.windows.WINDOW_COLUMNS` plus ``kcrit_below_gpa``
+        :data:`constrict.physics.windows.WINDOW_COLUMNS` plus ``kcrit_below_gpa``
         and ``kcrit_above_gpa``: the linear Kcrit (GPa) of the electrolyte's
         ground state :data:`EDGE_PROBE_V` below the lower and above the
         upper edge (inf: no constriction stops that decomposition; NaN

@@ -19,6 +19,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
+from constrict.campaign.statistics import REQUIRED_COLUMNS as SUMMARY_COLUMNS
+from constrict.data.tables import results_frame, write_table
 from constrict.reproduction import check_reproduction_config
 from constrict.reproduction.samples import (
     SAMPLE_COLUMNS,
@@ -32,8 +34,6 @@ from constrict.reproduction.samples import (
 )
 from constrict.reproduction.surrogate_tasks import TaskVariant, campaign_task_key, surrogate_variants
 from constrict.reproduction.variants import VOLUME_COLUMNS, element_signs, variant_stats
-from constrict.summary import REQUIRED_COLUMNS as SUMMARY_COLUMNS
-from constrict.tables import results_frame, write_table
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,8 @@ def _write(frame: pd.DataFrame, out_dir: Path, name: str) -> None:
 
 
 def _entry_set(table: pd.DataFrame, systems: list[str]):
-    from constrict.hull import EntrySet
-    from constrict.sources import restrict_to_chemical_systems
+    from constrict.data.entries import EntrySet
+    from constrict.data.sources import restrict_to_chemical_systems
 
     return EntrySet.from_frame(restrict_to_chemical_systems(table, systems))
 
@@ -62,11 +62,11 @@ def _sample(config: dict, coatings: pd.DataFrame, entries: pd.DataFrame, other_p
     """The sample screen: the same coatings against the sample electrolytes, on the campaign's source and another.
 
     The other source's table is restricted to the sample's chemical systems
-    before it is checked (:func:`constrict.sources.schema.validate_entries`),
+    before it is checked (:func:`constrict.data.sources.schema.validate_entries`),
     which costs a fraction of checking all of it.
     """
-    from constrict.sources import restrict_to_chemical_systems
-    from constrict.sources.schema import finalize_entries, validate_entries
+    from constrict.data.sources import restrict_to_chemical_systems
+    from constrict.data.sources.schema import finalize_entries, validate_entries
 
     block = config["reproduction"]["sample"]
     other = block["other_source"]

@@ -10,7 +10,7 @@ the convention and normalisation of the target.
 
 Every variant: its rows at one voltage (:func:`constrict.surrogate.data.training_table`
 de-duplicated, or every finite screen row with
-:func:`constrict.summary.element_fractions`), a seeded random test set
+:func:`constrict.campaign.statistics.element_fractions`), a seeded random test set
 (:func:`constrict.surrogate.splits.random_split`, or exactly
 ``test_rows`` rows), the training rows subsampled to ``max_train_rows``
 when set (to keep ``make run`` small; the log and the table say so), the
@@ -32,9 +32,9 @@ import pandas as pd
 from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.model_selection import train_test_split
 
-from constrict.errors import ConfigError
+from constrict.campaign.statistics import element_fractions
+from constrict.core.errors import ConfigError
 from constrict.reproduction.variants import DEFAULT_NORMALISATION, ion_fraction, kcrit_variant
-from constrict.summary import element_fractions
 from constrict.surrogate.data import element_columns, training_table
 from constrict.surrogate.evaluation import metric_rows
 from constrict.surrogate.splits import random_split

@@ -104,7 +104,7 @@ def write_claims(table: pd.DataFrame, parquet: str | Path, tsv: str | Path) -> N
     """Write the table as Parquet (byte-reproducible) and TSV, and log the count of each verdict."""
     import logging
 
-    from constrict.tables import write_table
+    from constrict.data.tables import write_table
 
     write_table(table, parquet)
     table.to_csv(tsv, sep="\t", index=False)

@@ -3,8 +3,8 @@
 Nothing here re-solves a decomposition: the screen stores, per row, the
 products' solid volume V_P, the ion released, the ion metal's volume, dG
 and V_R (docs/physics.md), so V_P' of any convention is
-:func:`constrict.electrochem.product_volume_a3` of those columns and the
-linear Kcrit is :func:`constrict.kcrit.kcrit_linear_gpa` of (dG, eps, V0).
+:func:`constrict.physics.electrochem.product_volume_a3` of those columns and the
+linear Kcrit is :func:`constrict.physics.kcrit.kcrit_linear_gpa` of (dG, eps, V0).
 
 Normalisations of eqn 3, ``dG + Kcrit eps V0 = 0`` (the paper does not
 state its own; :data:`NORMALISATIONS`):
@@ -33,10 +33,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from constrict.electrochem import product_volume_a3
-from constrict.errors import SchemaError
-from constrict.kcrit import kcrit_linear_gpa
-from constrict.summary import kcrit_counts
+from constrict.campaign.statistics import kcrit_counts
+from constrict.core.errors import SchemaError
+from constrict.physics.electrochem import product_volume_a3
+from constrict.physics.kcrit import kcrit_linear_gpa
 
 NORMALISATIONS = ("v0_reactant", "v0_products", "energy_per_non_ion_atom", "volume_per_non_ion_atom")
 """Normalisations of eqn 3 (module docstring); the first is the engine's."""
@@ -133,7 +133,7 @@ def kcrit_from_strain(dg_ev_per_atom, eps, v_r_a3_per_atom, x_ion, normalisation
     Returns
     -------
     ndarray of float
-        :func:`~constrict.kcrit.kcrit_linear_gpa` of (dG, eps, V0) with the
+        :func:`~constrict.physics.kcrit.kcrit_linear_gpa` of (dG, eps, V0) with the
         :func:`normalised` dG and V0: 0 stable, inf where no constriction
         stops it, NaN without numbers.
     """
@@ -172,7 +172,7 @@ def stats_of(kcrit_gpa: np.ndarray, cap_gpa: float) -> list[dict]:
     """Counts and statistics of Kcrit values (GPa) of reacting ok rows, one dict per target set.
 
     NaN values (no numbers) are not counted; ``capped`` keeps the finite
-    values <= ``cap_gpa``. Statistics by :func:`constrict.summary.kcrit_counts`.
+    values <= ``cap_gpa``. Statistics by :func:`constrict.campaign.statistics.kcrit_counts`.
     """
     values = np.asarray(kcrit_gpa, dtype=float)
     values = values[~np.isnan(values)]
@@ -231,7 +231,7 @@ def element_signs(rows: pd.DataFrame, *, voltage_v: float, conventions: Sequence
     """Correlation of each element's SEI fraction with Kcrit at one voltage, under every variant.
 
     The paper's Fig. 3b pools all electrolytes; so does this
-    (:func:`constrict.summary.element_kcrit_correlation`, ``view="pooled"``),
+    (:func:`constrict.campaign.statistics.element_kcrit_correlation`, ``view="pooled"``),
     with the variant's Kcrit in place of the stored one.
 
     Returns
@@ -240,7 +240,7 @@ def element_signs(rows: pd.DataFrame, *, voltage_v: float, conventions: Sequence
         Columns convention, normalisation, element, n_present, pearson_r,
         spearman_r (negative: more of the element, lower Kcrit).
     """
-    from constrict.summary import element_fractions, element_kcrit_correlation
+    from constrict.campaign.statistics import element_fractions, element_kcrit_correlation
 
     check_volume_columns(rows)
     at_v = rows[np.isclose(rows["voltage_v"].to_numpy(dtype=float), voltage_v)

@@ -4,7 +4,7 @@ A coating between a cathode and a solid electrolyte has two interfaces and
 its own stability. At the cathode's top-of-charge voltage V_c the stack
 needs three critical moduli, all from the same physics as the screen:
 
-- the coating/cathode interface (:func:`constrict.evaluate.evaluate_interface`,
+- the coating/cathode interface (:func:`constrict.physics.evaluate.evaluate_interface`,
   the cathode as reactant a, the coating as b, so ``x_m`` is the coating's
   atom fraction);
 - the coating/electrolyte interface at V_c (the electrolyte as a);

@@ -1,11 +1,11 @@
 """The cathode-stack campaign: its plan, the coating-alone table and the ranking.
 
 The interfaces reuse the screen's machinery unchanged: the reactants a of a
-plan (:func:`constrict.plan.plan_shards`) are the cathode states and the
+plan (:func:`constrict.campaign.plan.plan_shards`) are the cathode states and the
 electrolytes that share their working ion, the coatings are the stack's
 coatings, and every shard is evaluated by
-:func:`constrict.screen.screen_shard` at every cathode voltage and gathered
-by :func:`constrict.screen.gather`. The result rows keep the screen's
+:func:`constrict.campaign.screen.screen_shard` at every cathode voltage and gathered
+by :func:`constrict.campaign.screen.gather`. The result rows keep the screen's
 schema; their ``electrolyte`` column holds the reactant a as the plan wrote
 it (a cathode formula, ``hull:<composition>`` for a charged cathode, or an
 electrolyte formula). The ranking joins, per cathode state, electrolyte and
@@ -25,12 +25,14 @@ import pandas as pd
 import pyarrow as pa
 
 from constrict import DEFAULT_CONVENTION
-from constrict.coatings import campaign_coatings
-from constrict.errors import ConfigError, ConstrictError, SchemaError
-from constrict.evaluate import composition_reactant
-from constrict.hull import EntrySet, parse_composition
-from constrict.plan import PLAN_SCHEMA, count_pairs, plan_shards, resolve_electrolytes
-from constrict.screen import entries_within, table_phase_sigmas
+from constrict.campaign.plan import PLAN_SCHEMA, count_pairs, plan_shards, resolve_electrolytes
+from constrict.campaign.screen import entries_within, table_phase_sigmas
+from constrict.core.errors import ConfigError, ConstrictError, SchemaError
+from constrict.data.coatings import campaign_coatings
+from constrict.data.entries import EntrySet, parse_composition
+from constrict.data.tables import RESULT_SCHEMA, error_rows, read_results, write_table
+from constrict.physics.evaluate import composition_reactant
+from constrict.physics.uncertainty import UncertaintyModel, determined
 from constrict.stack.cathodes import (
     Cathode,
     cathode_states,
@@ -38,8 +40,6 @@ from constrict.stack.cathodes import (
     select_stack_coatings,
 )
 from constrict.stack.physics import coating_alone, interface_kcrit_gpa, required_keff_gpa
-from constrict.tables import RESULT_SCHEMA, error_rows, read_results, write_table
-from constrict.uncertainty import UncertaintyModel, determined
 
 log = logging.getLogger(__name__)
 
@@ -168,10 +168,10 @@ def stack_reactants(
     """The reactants a of the stack plan, and those left out with the reason.
 
     A cathode's assembled formula must be an entry of the data; its charged
-    composition must have a hull (:func:`constrict.evaluate.composition_reactant`,
+    composition must have a hull (:func:`constrict.physics.evaluate.composition_reactant`,
     checked on the entries of its chemical system); its working ion needs an
     elemental entry. An electrolyte is kept when it is in the data
-    (:func:`constrict.plan.resolve_electrolytes`) and a cathode exchanges its
+    (:func:`constrict.campaign.plan.resolve_electrolytes`) and a cathode exchanges its
     working ion: Li cathodes pair only with Li electrolytes.
 
     Parameters
@@ -239,7 +239,7 @@ def stack_reactants(
 
 
 def _plan_items(reactants: pd.DataFrame) -> list[dict[str, Any]]:
-    """Reactants as the items :func:`constrict.plan.plan_shards` pairs with every coating."""
+    """Reactants as the items :func:`constrict.campaign.plan.plan_shards` pairs with every coating."""
     return [{"formula": r.reactant, "label": r.label, "working_ion": r.working_ion,
              "reduced_formula": r.reduced_formula, "elements": r.chemical_system.split("-")}
             for r in reactants.itertuples(index=False)]
@@ -279,7 +279,7 @@ def count_stack_pairs(
     """Interfaces the stack campaign evaluates (its plan's length), from a validated config.
 
     The same steps as :func:`write_stack_plan`: the screen's coatings
-    (:func:`constrict.coatings.campaign_coatings`), the stack selection,
+    (:func:`constrict.data.coatings.campaign_coatings`), the stack selection,
     the reactants, self-pairs left out.
     """
     coatings = campaign_coatings(entries, config["selection"], config["random_state"])
@@ -317,7 +317,7 @@ def write_stack_plan(
     """Plan the stack interfaces and write the plan, the reactants, the stack coatings and the skipped list.
 
     Writes ``plan_path`` (``PLAN_SCHEMA``, the shard count in its metadata,
-    so :func:`constrict.screen.screen_shard` evaluates it as it does the
+    so :func:`constrict.campaign.screen.screen_shard` evaluates it as it does the
     screen's), ``reactants_path`` (``REACTANT_SCHEMA``), ``coatings_out``
     (entry-table columns plus ``known_coating``) and ``skipped_path`` (TSV:
     reactants and known coatings left out, with the reason).
@@ -357,7 +357,7 @@ def write_coatings_alone(
     entries inside the coatings' chemical systems (with the working ions).
     A coating that fails gives rows with ``status = "error"``. The Kcrit
     intervals use the per-phase uncertainties of the whole entry table
-    under ``uncertainty`` (the config's mapping; :mod:`constrict.uncertainty`).
+    under ``uncertainty`` (the config's mapping; :mod:`constrict.physics.uncertainty`).
 
     Returns
     -------

@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from constrict.errors import ConfigError, ConstrictError
-from constrict.evaluate import HULL_PREFIX
-from constrict.hull import parse_composition
-from constrict.opensystem import check_voltages
+from constrict.core.errors import ConfigError, ConstrictError
+from constrict.data.entries import parse_composition
+from constrict.physics.evaluate import HULL_PREFIX
+from constrict.physics.opensystem import check_voltages
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class CathodeState:
     cathode : Cathode
     state : {"assembled", "charged"}
     reactant : str
-        What :func:`constrict.evaluate.resolve_reactant` reads: the formula
+        What :func:`constrict.physics.evaluate.resolve_reactant` reads: the formula
         (a table entry) or ``"hull:<composition>"``.
     formula : str
         The composition as written.

@@ -12,10 +12,10 @@ import json
 from constrict import DEFAULT_CONVENTION, STRAIN_CONVENTIONS
 from constrict import cli_support as cli
 from constrict.cli_support import fmt_number as fmt
-from constrict.errors import ConfigError
-from constrict.hull import parse_composition
+from constrict.core.errors import ConfigError
+from constrict.data.entries import parse_composition
+from constrict.physics.uncertainty import kcrit_text
 from constrict.stack.cathodes import DEFAULT_KEFF_GPA, KNOWN_CATHODES
-from constrict.uncertainty import kcrit_text
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -53,8 +53,8 @@ def cathode_voltage_v(cathode: str) -> float:
 
 def run(args) -> int:
     """Evaluate one stack and print it (or its JSON)."""
-    from constrict.evaluate import resolve_reactant
-    from constrict.opensystem import check_voltages
+    from constrict.physics.evaluate import resolve_reactant
+    from constrict.physics.opensystem import check_voltages
     from constrict.stack.physics import evaluate_stack
 
     cli.check_keff(args.keff)

@@ -1,10 +1,10 @@
 """One cathode | coating | electrolyte stack, and the coating alone (docs/science.md section 7).
 
-The interfaces are :func:`constrict.evaluate.evaluate_interface` rows (the
+The interfaces are :func:`constrict.physics.evaluate.evaluate_interface` rows (the
 cathode or the electrolyte as reactant a, the coating as b); the coating
-alone is its ground state as R (:func:`constrict.electrochem.ground_state`)
+alone is its ground state as R (:func:`constrict.physics.electrochem.ground_state`)
 in the system open to the working ion, with its unconstrained window
-(:func:`constrict.electrochem.window`) beside.
+(:func:`constrict.physics.electrochem.window`) beside.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from constrict import DEFAULT_CONVENTION
-from constrict.electrochem import ground_state, window
-from constrict.evaluate import amounts_json, evaluate_interface, resolve_reactant
-from constrict.hull import EntrySet
-from constrict.kcrit import kcrit_at
-from constrict.opensystem import Convention, check_convention, check_voltages, open_system
-from constrict.uncertainty import PhaseSigmas, cached_phase_sigmas, determined, kcrit_interval
+from constrict.data.entries import EntrySet
+from constrict.physics.electrochem import ground_state, window
+from constrict.physics.evaluate import amounts_json, evaluate_interface, resolve_reactant
+from constrict.physics.kcrit import kcrit_at
+from constrict.physics.opensystem import Convention, check_convention, check_voltages, open_system
+from constrict.physics.uncertainty import PhaseSigmas, cached_phase_sigmas, determined, kcrit_interval
 
 SIDES = ("coating", "cathode", "electrolyte")
 """The three Kcrit of a stack; ``limiting`` names the one that sets the required Keff."""
@@ -44,7 +44,7 @@ def coating_alone(
     ----------
     entry_set : EntrySet
     coating : str, Composition, Reactant or pymatgen entry
-        As :func:`constrict.evaluate.resolve_reactant` reads it.
+        As :func:`constrict.physics.evaluate.resolve_reactant` reads it.
     voltages_v : sequence of float
         Voltages vs. the working-ion metal (V).
     working_ion : str
@@ -53,7 +53,7 @@ def coating_alone(
         Reaction-strain convention of ``kcrit_gpa``.
     sigmas : PhaseSigmas, optional
         Per-phase uncertainties of the Kcrit interval (default: those of the
-        entry set's own table, :func:`constrict.uncertainty.cached_phase_sigmas`).
+        entry set's own table, :func:`constrict.physics.uncertainty.cached_phase_sigmas`).
 
     Returns
     -------
@@ -65,7 +65,7 @@ def coating_alone(
         v_r_a3_per_atom, v_p_a3_per_atom, v_metal_a3_per_atom (Å³), eps_ion_metal,
         eps_reservoir, eps_released_metal, kcrit_gpa and kcrit_sc_gpa (GPa;
         0 = stable at V), the interval columns of
-        :data:`constrict.uncertainty.INTERVAL_COLUMNS`, status ("ok") and
+        :data:`constrict.physics.uncertainty.INTERVAL_COLUMNS`, status ("ok") and
         error ("").
     """
     convention = check_convention(convention)
@@ -152,7 +152,7 @@ class Stack:
     voltage_v : float
         Top-of-charge voltage V_c (V vs. the working-ion metal).
     cathode : dict
-        :func:`constrict.evaluate.evaluate_interface` row, cathode as a.
+        :func:`constrict.physics.evaluate.evaluate_interface` row, cathode as a.
     electrolyte : dict
         The same, electrolyte as a.
     coating : dict
@@ -168,7 +168,7 @@ class Stack:
         Its interval: the largest ``kcrit_lo_gpa`` and the largest
         ``kcrit_hi_gpa`` of the three (GPa).
     keff_required_determined : bool
-        That interval passes the determined rule (:func:`constrict.uncertainty.determined`).
+        That interval passes the determined rule (:func:`constrict.physics.uncertainty.determined`).
     """
 
     voltage_v: float
@@ -204,7 +204,7 @@ def evaluate_stack(
     ----------
     entry_set : EntrySet
     cathode, coating, electrolyte : str, Composition, Reactant or pymatgen entry
-        As :func:`constrict.evaluate.resolve_reactant` reads them; a
+        As :func:`constrict.physics.evaluate.resolve_reactant` reads them; a
         charged cathode is ``"hull:Li0.5CoO2"``.
     voltage_v : float
         Top-of-charge voltage V_c (V vs. the working-ion metal).

@@ -3,7 +3,7 @@
 A surrogate reads the atom fractions of its elements (its ``features``).
 Anything the caller gives is checked against them: an element the model
 never saw, a formula pymatgen cannot parse, a negative or empty amount is
-refused with a one-line :class:`~constrict.errors.ConstrictError`, never
+refused with a one-line :class:`~constrict.core.errors.ConstrictError`, never
 silently dropped.
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from constrict.errors import ConstrictError
-from constrict.hull import parse_composition
+from constrict.core.errors import ConstrictError
+from constrict.data.entries import parse_composition
 
 Compositions = pd.DataFrame | Sequence[str | Mapping[str, float]] | str | Mapping[str, float]
 """What ``predict``, ``predict_trees`` and ``explain`` accept (see :func:`fraction_frame`)."""

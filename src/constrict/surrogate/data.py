@@ -44,8 +44,8 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from constrict.errors import ConstrictError, SchemaError
-from constrict.summary import element_fractions
+from constrict.campaign.statistics import element_fractions
+from constrict.core.errors import ConstrictError, SchemaError
 
 log = logging.getLogger(__name__)
 

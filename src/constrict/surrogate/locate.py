@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from constrict.errors import ConstrictError
+from constrict.core.errors import ConstrictError
 
 DEFAULT_MODELS = Path("results") / "surrogate" / "models"
 """Models directory of the default campaign, relative to the working directory."""
@@ -32,7 +32,7 @@ def models_dir(models: str | Path | None = None) -> Path:
         return Path(models)
     if DEFAULT_MODELS.is_dir():
         return DEFAULT_MODELS
-    from constrict.config import REPO_ROOT
+    from constrict.core.config import REPO_ROOT
 
     return REPO_ROOT / DEFAULT_MODELS
 

@@ -27,7 +27,7 @@ from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from constrict.errors import ConfigError, ConstrictError
+from constrict.core.errors import ConfigError, ConstrictError
 from constrict.surrogate import persist
 from constrict.surrogate.compositions import Compositions, fraction_frame
 

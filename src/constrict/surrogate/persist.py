@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from constrict.errors import ConstrictError, SchemaError
+from constrict.core.errors import ConstrictError, SchemaError
 
 FORMAT = "constrict.surrogate/1"
 """Format tag stored in every file; a different tag is refused."""

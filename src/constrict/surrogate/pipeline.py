@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from constrict.errors import ConstrictError
-from constrict.provenance import file_sha256
+from constrict.campaign.provenance import file_sha256
+from constrict.core.errors import ConstrictError
+from constrict.data.tables import write_table
 from constrict.surrogate.data import at_voltage, element_columns, read_screen, training_table
 from constrict.surrogate.evaluation import METRIC_COLUMNS, SurrogateOptions, evaluate_voltage
-from constrict.tables import write_table
 
 log = logging.getLogger(__name__)
 

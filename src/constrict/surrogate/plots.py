@@ -1,4 +1,4 @@
-"""Parity plots of the Kcrit surrogate (the paper's Fig. 4b), in the style of :mod:`constrict.plots`.
+"""Parity plots of the Kcrit surrogate (the paper's Fig. 4b), in the style of :mod:`constrict.campaign.plots`.
 
 matplotlib runs with the Agg backend (files only). The function writes one
 PNG and returns its path.

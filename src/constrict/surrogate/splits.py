@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
-from constrict.errors import ConfigError
+from constrict.core.errors import ConfigError
 
 Split = Literal["random", "grouped", "electrolyte"]
 SPLITS: tuple[str, ...] = get_args(Split)

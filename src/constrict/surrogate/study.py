@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from constrict.errors import ConstrictError
+from constrict.core.errors import ConstrictError
 from constrict.surrogate.evaluation import SurrogateOptions, metric_rows
 from constrict.surrogate.splits import grouped_split
 

@@ -1,0 +1,1 @@
+"""Layer 3, the physics: interface reactions, open systems, decompositions, Kcrit, windows."""
