@@ -18,11 +18,9 @@ from constrict.data.coatings import campaign_coatings
 from constrict.data.entries import EntrySet
 from constrict.physics.evaluate import evaluate_interface
 from constrict.stack.campaign import (
-    RANKING_SCHEMA,
     check_stack_config,
     count_stack_pairs,
     write_coatings_alone,
-    write_ranking,
     write_stack_plan,
 )
 from constrict.stack.cathodes import (
@@ -35,6 +33,7 @@ from constrict.stack.cathodes import (
 )
 from constrict.stack.physics import coating_alone, evaluate_stack, interface_kcrit_gpa, required_keff_gpa
 from constrict.stack.plots import stack_figures
+from constrict.stack.ranking import RANKING_SCHEMA, write_ranking
 
 COATINGS = ["LiNbO3", "Li3PO4", "LiAlO2", "Li2ZrO3", "Li4SiO4", "Li2B4O7", "LiTi2(PO4)3", "LiF"]
 """Known coatings, two other Li oxides, and LiF (not an oxide: left out by the stack selection)."""

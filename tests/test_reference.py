@@ -363,8 +363,8 @@ def test_a_column_added_to_a_schema_constant_is_reported(monkeypatch):
 @pytest.mark.parametrize(("module", "name"), [
     ("constrict.data.sources.schema", "ENTRY_COLUMNS"),
     ("constrict.data.tables", "RESULT_SCHEMA"),
-    ("constrict.stack.campaign", "RANKING_SCHEMA"),
-    ("constrict.stack.campaign", "KNOWN_COLUMNS"),
+    ("constrict.stack.ranking", "RANKING_SCHEMA"),
+    ("constrict.stack.ranking", "KNOWN_COLUMNS"),
     ("constrict.surrogate.evaluation", "METRIC_COLUMNS"),
     ("constrict.campaign.provenance", "COUNT_COLUMNS"),
     ("constrict.physics.windows", "WINDOW_COLUMNS"),

@@ -16,7 +16,8 @@ required Keff is their maximum.
 
 Modules: :mod:`~constrict.stack.cathodes` (cathodes, the known coatings,
 the coating set), :mod:`~constrict.stack.physics` (one stack, the coating
-alone), :mod:`~constrict.stack.campaign` (plan, tables, ranking),
+alone), :mod:`~constrict.stack.campaign` (plan, coating-alone table),
+:mod:`~constrict.stack.ranking` (the ranking),
 :mod:`~constrict.stack.plots` (figures), :mod:`~constrict.stack.cli`
 (``constrict stack``).
 """
