@@ -21,7 +21,7 @@ LAYERS = {
     "constrict.figures": 5,
     "constrict.surrogate": 5,
     "constrict.design": 5,
-    "constrict.stack": 5,
+    "constrict.cathode": 5,
     "constrict.reproduction": 5,
     "constrict.api": 6,
     "constrict.cli": 6,
@@ -36,7 +36,8 @@ LONG_MODULES = {
     "constrict.campaign.statistics": "the screen's statistics, each a few lines; to be split by table",
     "constrict.campaign.plots": "the summary figures; to be split by figure family",
     "constrict.design.campaign": "the design campaign's steps; to be split when the design stage next changes",
-    "constrict.data.sources.mp_api": "split in the next commit",
+    "constrict.data.sources.mp_api": "the API calls, the document conversion and the labelled caches call each "
+    "other both ways (the slice fetch converts, the conversion reports); a clean three-way cut is still to do",
 }
 """Modules allowed over MAX_LINES, each with the reason (listed in docs/architecture.md)."""
 
@@ -78,6 +79,9 @@ def imports(module: str, path: Path) -> set[str]:
 def test_every_module_has_a_layer():
     assert all(layer(m) for m in MODULES)
     assert "constrict.hull" not in MODULES and "constrict.summarise" not in MODULES
+    stages = {m.split(".")[1] for m in MODULES if m.count(".") >= 2}
+    for stage in stages:  # every subpackage is a real package: one name, one folder
+        assert f"constrict.{stage}" in MODULES, f"src/constrict/{stage}/ has no __init__.py"
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

@@ -1,4 +1,4 @@
-"""Cathode | coating | electrolyte stacks (constrict.stack) on a small slice of the offline MP data."""
+"""Cathode | coating | electrolyte stacks (constrict.cathode) on a small slice of the offline MP data."""
 
 import filecmp
 import json
@@ -12,18 +12,13 @@ import yaml
 from constrict import cli
 from constrict.campaign.plan import all_shard_ids
 from constrict.campaign.screen import entries_within, gather, screen_shard
-from constrict.core.config import validate_config
-from constrict.core.errors import ConfigError
-from constrict.data.coatings import campaign_coatings
-from constrict.data.entries import EntrySet
-from constrict.physics.evaluate import evaluate_interface
-from constrict.stack.campaign import (
+from constrict.cathode.campaign import (
     check_stack_config,
     count_stack_pairs,
     write_coatings_alone,
     write_stack_plan,
 )
-from constrict.stack.cathodes import (
+from constrict.cathode.cathodes import (
     DEFAULT_KEFF_GPA,
     EXCLUDE_ELEMENTS,
     KNOWN_CATHODES,
@@ -31,9 +26,14 @@ from constrict.stack.cathodes import (
     REQUIRE_ELEMENTS,
     cathodes_from_config,
 )
-from constrict.stack.physics import coating_alone, evaluate_stack, interface_kcrit_gpa, required_keff_gpa
-from constrict.stack.plots import stack_figures
-from constrict.stack.ranking import RANKING_SCHEMA, write_ranking
+from constrict.cathode.physics import coating_alone, evaluate_stack, interface_kcrit_gpa, required_keff_gpa
+from constrict.cathode.plots import stack_figures
+from constrict.cathode.ranking import RANKING_SCHEMA, write_ranking
+from constrict.core.config import validate_config
+from constrict.core.errors import ConfigError
+from constrict.data.coatings import campaign_coatings
+from constrict.data.entries import EntrySet
+from constrict.physics.evaluate import evaluate_interface
 
 COATINGS = ["LiNbO3", "Li3PO4", "LiAlO2", "Li2ZrO3", "Li4SiO4", "Li2B4O7", "LiTi2(PO4)3", "LiF"]
 """Known coatings, two other Li oxides, and LiF (not an oxide: left out by the stack selection)."""

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from constrict.cathode.physics import coating_alone
 from constrict.cli import load_entry_set, main
 from constrict.core.errors import ConfigError
 from constrict.design import campaign
@@ -34,7 +35,6 @@ from constrict.design.physics_route import PhysicsOptions, physics_route
 from constrict.design.region import check_max_change, make_region
 from constrict.design.shap_route import ShapOptions, shap_route
 from constrict.physics.evaluate import evaluate_interface
-from constrict.stack.physics import coating_alone
 from constrict.surrogate import KcritSurrogate
 from constrict.surrogate.data import at_voltage, element_columns, training_table
 

@@ -14,6 +14,7 @@ from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 
 from constrict import cli
+from constrict.cathode.physics import evaluate_stack
 from constrict.core.errors import ConfigError
 from constrict.data.entries import EntrySet
 from constrict.data.sources import restrict_to_chemical_systems
@@ -25,7 +26,6 @@ from constrict.physics.interface import interface_reaction
 from constrict.physics.kcrit import constrained_window, kcrit_at
 from constrict.physics.kinks import reaction_curve
 from constrict.physics.opensystem import open_system
-from constrict.stack.physics import evaluate_stack
 
 SYSTEMS = ["Li-Nb-O-P-S", "Ge-Li-Nb-O-P-S", "Co-Li-Nb-O", "Li-O-P-S"]
 

@@ -122,11 +122,11 @@ def campaign(tmp_path_factory, quiet_writers):
     from constrict.campaign.provenance import write_provenance
     from constrict.campaign.screen import gather, screen_shard
     from constrict.campaign.summary_stage import summarise
+    from constrict.cathode.campaign import write_stack_plan
     from constrict.data.coatings import campaign_coatings
     from constrict.data.sources import load_entries
     from constrict.data.sources.schema import write_entries
     from constrict.data.tables import write_table
-    from constrict.stack.campaign import write_stack_plan
 
     out = tmp_path_factory.mktemp("campaign")
     config = validate_config({"selection": {"max_coatings": 4}, "voltages_v": [3, 4]})
@@ -363,8 +363,8 @@ def test_a_column_added_to_a_schema_constant_is_reported(monkeypatch):
 @pytest.mark.parametrize(("module", "name"), [
     ("constrict.data.sources.schema", "ENTRY_COLUMNS"),
     ("constrict.data.tables", "RESULT_SCHEMA"),
-    ("constrict.stack.ranking", "RANKING_SCHEMA"),
-    ("constrict.stack.ranking", "KNOWN_COLUMNS"),
+    ("constrict.cathode.ranking", "RANKING_SCHEMA"),
+    ("constrict.cathode.ranking", "KNOWN_COLUMNS"),
     ("constrict.surrogate.evaluation", "METRIC_COLUMNS"),
     ("constrict.campaign.provenance", "COUNT_COLUMNS"),
     ("constrict.physics.windows", "WINDOW_COLUMNS"),

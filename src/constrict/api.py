@@ -143,7 +143,7 @@ def kcrit_at(entries: EntrySet, phase, voltage_v: float, *, working_ion: str | N
 
 def stack(entries: EntrySet, cathode, coating, electrolyte, *, voltage_v: float, working_ion: str = "Li",
           convention: Convention = DEFAULT_CONVENTION):
-    """Cathode | coating | electrolyte at the cathode's voltage (:func:`constrict.stack.physics.evaluate_stack`).
+    """Cathode | coating | electrolyte at the cathode's voltage (:func:`constrict.cathode.physics.evaluate_stack`).
 
     Returns
     -------
@@ -151,7 +151,7 @@ def stack(entries: EntrySet, cathode, coating, electrolyte, *, voltage_v: float,
         ``.cathode``, ``.electrolyte`` (interface rows), ``.coating`` (the
         coating alone), ``.keff_required_gpa``, ``.limiting``, ``.stable_at(keff_gpa)``.
     """
-    from constrict.stack.physics import evaluate_stack
+    from constrict.cathode.physics import evaluate_stack
 
     return evaluate_stack(entries, cathode, coating, electrolyte, voltage_v=voltage_v, working_ion=working_ion,
                           convention=convention)

@@ -207,7 +207,7 @@ def register_module(name: str, help_text: str, module: str) -> None:
 
 
 register_module("stack", "cathode | coating | electrolyte: both interfaces at the cathode's voltage",
-                "constrict.stack.cli")
+                "constrict.cathode.cli")
 register_module("predict", "Kcrit of a composition predicted by the trained surrogate", "constrict.surrogate.cli")
 register_module("design", "a coating composition designed from a parent (SHAP-guided or physics route), checked",
                 "constrict.design.cli")

@@ -1,6 +1,6 @@
 """What the subcommands share: data arguments, the working ion, number formats, JSON and --plot.
 
-:mod:`constrict.cli` and the subcommand modules (``constrict.stack.cli``,
+:mod:`constrict.cli` and the subcommand modules (``constrict.cathode.cli``,
 ``constrict.design.cli``, ``constrict.surrogate.cli``) import these; none of
 them imports :mod:`constrict.cli`, which sits above them. Heavy imports stay
 inside the functions so that a subcommand pays only for what it uses.

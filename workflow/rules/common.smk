@@ -114,7 +114,7 @@ def shard_results(wildcards):
 
 # The cathode stage (workflow/rules/cathode.smk, docs/cathode.md).
 if config["cathode"]["enabled"]:
-    from constrict.stack.campaign import check_stack_config
+    from constrict.cathode.campaign import check_stack_config
 
     try:
         check_stack_config(config)
@@ -129,7 +129,7 @@ def cathode_n_shards():
     """Shard jobs of the stack plan: cathode.n_shards, or ceil(interfaces / cathode.shard_size).
 
     The interfaces are counted as the plan makes them
-    (constrict.stack.campaign.count_stack_pairs). mp_api (no entries when
+    (constrict.cathode.campaign.count_stack_pairs). mp_api (no entries when
     the DAG is built): cathode.n_shards, else the screen's n_shards.
     """
     if config["cathode"]["n_shards"] is not None:
@@ -137,7 +137,7 @@ def cathode_n_shards():
     if SOURCE["name"] == "mp_api":
         return n_shards()
     from constrict.campaign.plan import n_shards_for
-    from constrict.stack.campaign import count_stack_pairs
+    from constrict.cathode.campaign import count_stack_pairs
 
     pairs = count_stack_pairs(countable_entries("cathode.n_shards"), config)
     return n_shards_for(pairs, config["cathode"]["shard_size"])
@@ -155,7 +155,7 @@ def cathode_shard_results(wildcards):
 
 def cathode_voltages_v():
     """Every stack interface is evaluated at these voltages (V): the cathodes' top-of-charge ones."""
-    from constrict.stack.cathodes import cathodes_from_config, stack_voltages_v
+    from constrict.cathode.cathodes import cathodes_from_config, stack_voltages_v
 
     return stack_voltages_v(cathodes_from_config(config["cathodes"]))
 

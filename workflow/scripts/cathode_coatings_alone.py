@@ -4,7 +4,7 @@ from constrict.campaign.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])
-    from constrict.stack.campaign import write_coatings_alone
+    from constrict.cathode.campaign import write_coatings_alone
 
     write_coatings_alone(
         snakemake.input.entries, snakemake.input.coatings, snakemake.input.reactants, snakemake.output[0],

@@ -4,6 +4,6 @@ from constrict.campaign.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])
-    from constrict.stack.plots import stack_figures
+    from constrict.cathode.plots import stack_figures
 
     stack_figures(snakemake.input.ranking, snakemake.output.kcrit, snakemake.output.keff)

@@ -4,7 +4,7 @@ from constrict.campaign.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])
-    from constrict.stack.campaign import write_stack_plan
+    from constrict.cathode.campaign import write_stack_plan
 
     write_stack_plan(
         snakemake.input.entries, snakemake.input.coatings, stack_config=snakemake.params.stack,

@@ -4,7 +4,7 @@ from constrict.campaign.workflow import log_to
 
 if __name__ == "__main__":
     log_to(snakemake.log[0])
-    from constrict.stack.ranking import write_ranking
+    from constrict.cathode.ranking import write_ranking
 
     write_ranking(
         snakemake.input.interfaces, snakemake.input.alone, snakemake.input.reactants, snakemake.input.coatings,

@@ -7,7 +7,7 @@ comes from the engine, never from the surrogate:
 
 - (a) the self-decomposition of the composition's ground state at a
   voltage (:func:`self_decomposition`: the ground state as R in the system
-  open to the working ion, as :func:`constrict.stack.physics.coating_alone`
+  open to the working ion, as :func:`constrict.cathode.physics.coating_alone`
   has it, without the unconstrained window, which the design does not use);
 - (b) its interface with the electrolyte (the electrolyte at its own
   energy, as in the screen): x_m, the SEI, and the SEI's Kcrit

@@ -6,7 +6,7 @@ can be checked against them: :func:`interface_data` from
 :func:`constrict.physics.kinks.reaction_curve`, :func:`window_data` from
 :func:`constrict.physics.phasewindow.phase_window` and
 :func:`constrict.physics.kcrit.kcrit_at`, :func:`stack_data` from
-:func:`constrict.stack.physics.evaluate_stack`.
+:func:`constrict.cathode.physics.evaluate_stack`.
 
 Voltage scans copy every per-voltage number of the engine's rows by name
 (:func:`scan_fields`): a quantity added to the rows later (e.g. a Kcrit
@@ -209,7 +209,7 @@ def window_data(
 
 
 SIDE_LABELS = {"cathode": "cathode | coating", "coating": "coating alone", "electrolyte": "coating | electrolyte"}
-"""How the stack figure names the three Kcrit (:data:`constrict.stack.physics.SIDES`)."""
+"""How the stack figure names the three Kcrit (:data:`constrict.cathode.physics.SIDES`)."""
 
 
 def stack_data(stack, *, keff_gpa: float) -> dict:
@@ -217,8 +217,8 @@ def stack_data(stack, *, keff_gpa: float) -> dict:
 
     Parameters
     ----------
-    stack : constrict.stack.physics.Stack
-        :func:`constrict.stack.physics.evaluate_stack` of the three reactants.
+    stack : constrict.cathode.physics.Stack
+        :func:`constrict.cathode.physics.evaluate_stack` of the three reactants.
     keff_gpa : float
         Keff of the verdict (GPa).
 

@@ -1,6 +1,6 @@
 """The cathode-stack ranking: per cathode state, electrolyte and coating, the two interfaces and the coating alone.
 
-The join reads the gathered stack interfaces (:mod:`constrict.stack.campaign`
+The join reads the gathered stack interfaces (:mod:`constrict.cathode.campaign`
 plans them) and the coating-alone table, and ranks the coatings within each
 cathode state and electrolyte by the effective modulus the stack needs.
 """
@@ -15,10 +15,10 @@ import pandas as pd
 import pyarrow as pa
 
 from constrict import DEFAULT_CONVENTION
+from constrict.cathode.physics import interface_kcrit_gpa, required_keff_gpa
 from constrict.core.errors import ConfigError, SchemaError
 from constrict.data.tables import read_results, write_table
 from constrict.physics.uncertainty import UncertaintyModel, determined
-from constrict.stack.physics import interface_kcrit_gpa, required_keff_gpa
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def rank_stacks(
     For cathode state c (voltage V_c) and electrolyte e of c's working ion,
     each coating k joins the c|k and e|k interface rows at V_c and the k-alone
     row at V_c. An interface that forms no SEI counts Kcrit 0
-    (:func:`~constrict.stack.physics.interface_kcrit_gpa`). The required
+    (:func:`~constrict.cathode.physics.interface_kcrit_gpa`). The required
     Keff is the largest of the three Kcrit; its interval is
     [largest kcrit_lo, largest kcrit_hi]. Within (c, e) the rows are ranked
     by the upper bound ``keff_required_hi_gpa`` (a stack is only as good as

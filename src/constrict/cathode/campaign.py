@@ -1,4 +1,4 @@
-"""The cathode-stack campaign: its plan and the coating-alone table (the ranking: :mod:`constrict.stack.ranking`).
+"""The cathode-stack campaign: its plan and the coating-alone table (the ranking: :mod:`constrict.cathode.ranking`).
 
 The interfaces reuse the screen's machinery unchanged: the reactants a of a
 plan (:func:`constrict.campaign.plan.plan_shards`) are the cathode states and the
@@ -27,19 +27,19 @@ import pyarrow as pa
 from constrict import DEFAULT_CONVENTION
 from constrict.campaign.plan import PLAN_SCHEMA, count_pairs, plan_shards, resolve_electrolytes
 from constrict.campaign.screen import entries_within, table_phase_sigmas
+from constrict.cathode.cathodes import (
+    Cathode,
+    cathode_states,
+    cathodes_from_config,
+    select_stack_coatings,
+)
+from constrict.cathode.physics import coating_alone
 from constrict.core.errors import ConstrictError
 from constrict.data.coatings import campaign_coatings
 from constrict.data.entries import EntrySet, parse_composition
 from constrict.data.tables import RESULT_SCHEMA, error_rows, write_table
 from constrict.physics.evaluate import composition_reactant
 from constrict.physics.uncertainty import UncertaintyModel
-from constrict.stack.cathodes import (
-    Cathode,
-    cathode_states,
-    cathodes_from_config,
-    select_stack_coatings,
-)
-from constrict.stack.physics import coating_alone
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ ALONE_SCHEMA = pa.schema(
     ]
 )
 """The coating alone: one row per coating x working ion x cathode voltage
-(:func:`constrict.stack.physics.coating_alone`)."""
+(:func:`constrict.cathode.physics.coating_alone`)."""
 
 def _chemical_system(formula: str) -> str:
     return "-".join(sorted(el.symbol for el in parse_composition(formula).elements))

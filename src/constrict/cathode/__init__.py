@@ -14,10 +14,10 @@ needs three critical moduli, all from the same physics as the screen:
 The stack is constriction-stable at Keff when all three are <= Keff; the
 required Keff is their maximum.
 
-Modules: :mod:`~constrict.stack.cathodes` (cathodes, the known coatings,
-the coating set), :mod:`~constrict.stack.physics` (one stack, the coating
-alone), :mod:`~constrict.stack.campaign` (plan, coating-alone table),
-:mod:`~constrict.stack.ranking` (the ranking),
-:mod:`~constrict.stack.plots` (figures), :mod:`~constrict.stack.cli`
+Modules: :mod:`~constrict.cathode.cathodes` (cathodes, the known coatings,
+the coating set), :mod:`~constrict.cathode.physics` (one stack, the coating
+alone), :mod:`~constrict.cathode.campaign` (plan, coating-alone table),
+:mod:`~constrict.cathode.ranking` (the ranking),
+:mod:`~constrict.cathode.plots` (figures), :mod:`~constrict.cathode.cli`
 (``constrict stack``).
 """

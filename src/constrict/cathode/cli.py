@@ -11,11 +11,11 @@ import json
 
 from constrict import DEFAULT_CONVENTION, STRAIN_CONVENTIONS
 from constrict import cli_support as cli
+from constrict.cathode.cathodes import DEFAULT_KEFF_GPA, KNOWN_CATHODES
 from constrict.cli_support import fmt_number as fmt
 from constrict.core.errors import ConfigError
 from constrict.data.entries import parse_composition
 from constrict.physics.uncertainty import kcrit_text
-from constrict.stack.cathodes import DEFAULT_KEFF_GPA, KNOWN_CATHODES
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,7 +40,7 @@ def cathode_voltage_v(cathode: str) -> float:
     Raises
     ------
     ConfigError
-        The cathode is not in :data:`~constrict.stack.cathodes.KNOWN_CATHODES`.
+        The cathode is not in :data:`~constrict.cathode.cathodes.KNOWN_CATHODES`.
     """
     text = cathode.strip().removeprefix("hull:").strip()
     reduced = parse_composition(text).reduced_formula
@@ -53,9 +53,9 @@ def cathode_voltage_v(cathode: str) -> float:
 
 def run(args) -> int:
     """Evaluate one stack and print it (or its JSON)."""
+    from constrict.cathode.physics import evaluate_stack
     from constrict.physics.evaluate import resolve_reactant
     from constrict.physics.opensystem import check_voltages
-    from constrict.stack.physics import evaluate_stack
 
     cli.check_keff(args.keff)
     path = cli.plot_path(args)

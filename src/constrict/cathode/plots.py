@@ -97,7 +97,7 @@ def kcrit_interfaces_figure(ranking: pd.DataFrame, path: str | Path) -> Path:
     Parameters
     ----------
     ranking : DataFrame
-        The ranking (``constrict.stack.ranking.RANKING_SCHEMA``).
+        The ranking (``constrict.cathode.ranking.RANKING_SCHEMA``).
     path : str or Path
         PNG to write.
 
@@ -154,7 +154,7 @@ def keff_required_figure(ranking: pd.DataFrame, path: str | Path) -> Path:
     Parameters
     ----------
     ranking : DataFrame
-        The ranking (``constrict.stack.ranking.RANKING_SCHEMA``).
+        The ranking (``constrict.cathode.ranking.RANKING_SCHEMA``).
     path : str or Path
         PNG to write.
 
