@@ -94,13 +94,44 @@ def n_shards():
         return config["n_shards"]
     from constrict.campaign.plan import count_interfaces, n_shards_for
 
-    pairs = count_interfaces(
-        countable_entries("n_shards"),
-        electrolytes=config["electrolytes"],
-        selection=config["selection"],
-        random_state=config["random_state"],
-    )
-    return n_shards_for(pairs, config["shard_size"])
+    def count():
+        return count_interfaces(
+            countable_entries("n_shards"),
+            electrolytes=config["electrolytes"],
+            selection=config["selection"],
+            random_state=config["random_state"],
+        )
+
+    parts = {k: config[k] for k in ("electrolytes", "selection", "random_state")}
+    return n_shards_for(cached_pairs("screen", parts, count), config["shard_size"])
+
+
+COUNTING_CODE = (
+    "constrict",
+    "constrict.campaign.plan",
+    "constrict.data.coatings",
+    "constrict.data.sources",
+    "constrict.data.sources.schema",
+    "constrict.cathode.campaign",
+    "constrict.cathode.cathodes",
+)
+"""Modules whose source enters the key of a cached count."""
+
+
+def cached_pairs(kind, parts, count):
+    """count() cached under the SHA-256 of the table, custom entries, ``parts`` and the counting code.
+
+    A dry run then reads one small file instead of loading the entry table
+    and solving LPs (constrict.campaign.shard_counts).
+    """
+    from constrict.campaign.shard_counts import cached_count, count_key
+
+    table = source_table()
+    if not Path(table).is_file():
+        return count()  # countable_entries gives the one-line error
+    custom = repo_path(SOURCE["custom_entries"]) if SOURCE["custom_entries"] else None
+    parts = {**parts, "source": SOURCE}
+    return cached_count(count_key(kind, [table, custom], parts, COUNTING_CODE), count)
 
 
 def shard_results(wildcards):
@@ -139,7 +170,11 @@ def cathode_n_shards():
     from constrict.campaign.plan import n_shards_for
     from constrict.cathode.campaign import count_stack_pairs
 
-    pairs = count_stack_pairs(countable_entries("cathode.n_shards"), config)
+    pairs = cached_pairs(
+        "cathode",
+        dict(config),
+        lambda: count_stack_pairs(countable_entries("cathode.n_shards"), config),
+    )
     return n_shards_for(pairs, config["cathode"]["shard_size"])
 
 
