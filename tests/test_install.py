@@ -63,6 +63,6 @@ def test_wheel_install_runs_from_a_temporary_folder(tmp_path):
     assert "x_m = 0.4878 (coating atom fraction), mutual = True" in out
     assert " 4.00 " in out and "9.20" in out
     out = run([constrict, "window", "Li10GeP2S12", "--keff", "15"], cwd=work, env=env).stdout
-    assert "unconstrained window 1.721 - 2.291 V" in out and "1.721 - 3.759 V" in out
+    assert "unconstrained window 1.721 - 2.291 V" in out and "(released_metal) 0.491 V - 3.389 V" in out
     run([python, "-c", "from constrict.core.config import load_config; load_config()"], cwd=work, env=env)
     assert list(work.iterdir()) == []
