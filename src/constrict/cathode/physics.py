@@ -17,10 +17,9 @@ import numpy as np
 from constrict import DEFAULT_CONVENTION
 from constrict.data.entries import EntrySet
 from constrict.physics.electrochem import ground_state, window
-from constrict.physics.evaluate import amounts_json, evaluate_interface, resolve_reactant
-from constrict.physics.kcrit import kcrit_at
+from constrict.physics.evaluate import evaluate_interface, resolve_reactant, voltage_rows
 from constrict.physics.opensystem import Convention, check_convention, check_voltages, open_system
-from constrict.physics.uncertainty import PhaseSigmas, cached_phase_sigmas, determined, kcrit_interval
+from constrict.physics.uncertainty import PhaseSigmas, cached_phase_sigmas, determined
 
 SIDES = ("coating", "cathode", "electrolyte")
 """The three Kcrit of a stack; ``limiting`` names the one that sets the required Keff."""
@@ -75,24 +74,9 @@ def coating_alone(
     low_v, high_v = window(system, reactant.comp)
     state = ground_state(entry_set, reactant.comp)
     sigmas = (sigmas or cached_phase_sigmas(entry_set)).for_entry_set(entry_set)
-    metal_row = entry_set.find(working_ion)
-    rows = []
-    for v in volts:
-        at = kcrit_at(system, state, v)
-        dec = at.decomposition
-        interval = kcrit_interval(dec, state, sigmas, convention=convention, metal_row=metal_row)
-        rows.append({
-            "coating_id": coating_id, "coating_formula": reactant.formula, "working_ion": working_ion,
-            "convention": convention, "window_low_v": low_v, "window_high_v": high_v, "voltage_v": v,
-            "products": amounts_json(entry_set, dec.products),
-            "ion_released_per_atom": float(dec.ion_released_per_atom), "dg_ev_per_atom": float(dec.dg_ev_per_atom),
-            "v_r_a3_per_atom": float(dec.v_r_a3_per_atom), "v_p_a3_per_atom": float(dec.v_p_a3_per_atom),
-            "v_metal_a3_per_atom": float(dec.v_metal_a3_per_atom), "eps_ion_metal": float(dec.eps_ion_metal),
-            "eps_reservoir": float(dec.eps_reservoir), "eps_released_metal": float(dec.eps_released_metal),
-            "kcrit_gpa": at.kcrit_gpa, "kcrit_sc_gpa": at.kcrit_sc_gpa, **interval.as_row(),
-            "status": "ok", "error": "",
-        })
-    return rows
+    head = {"coating_id": coating_id, "coating_formula": reactant.formula, "working_ion": working_ion,
+            "convention": convention, "window_low_v": low_v, "window_high_v": high_v}
+    return [{**head, **row} for row in voltage_rows(system, state, volts, sigmas)]
 
 
 def interface_kcrit_gpa(kcrit_gpa, reacts):

@@ -18,6 +18,7 @@ from constrict.physics.interface import Reactant, interface_reaction
 from constrict.physics.kcrit import kcrit_at
 from constrict.physics.opensystem import (
     Convention,
+    OpenSystem,
     check_convention,
     check_voltages,
     open_system,
@@ -246,15 +247,39 @@ def evaluate_interface(
         return [{**base, "voltage_v": v, "products": "{}", **per_v, "status": "ok", "error": ""} for v in volts]
     reactant = ground_state(entry_set, rxn.sei_comp, rxn.sei_phases, rxn.sei_energy_per_atom_ev)
     sigmas = (sigmas or cached_phase_sigmas(entry_set)).for_entry_set(entry_set)
-    metal_row = entry_set.find(working_ion)
+    return [{**base, **row} for row in voltage_rows(system, reactant, volts, sigmas)]
+
+
+def voltage_rows(system: OpenSystem, reactant, voltages_v, sigmas) -> list[dict]:
+    """The per-voltage result columns of R: products, strains, Kcrit, Kcrit_sc and the interval.
+
+    Parameters
+    ----------
+    system : OpenSystem
+        The open system (its convention gives Kcrit).
+    reactant : GroundState
+        R, inside ``system``.
+    voltages_v : sequence of float
+        Checked voltages vs. the ion metal (V).
+    sigmas : PhaseSigmas
+        Per-phase uncertainties on the rows of ``system.entry_set``.
+
+    Returns
+    -------
+    list of dict
+        One per voltage: voltage_v, products (JSON), ion_released_per_atom,
+        dg_ev_per_atom, v_r/v_p/v_metal_a3_per_atom, the three strains,
+        kcrit_gpa, kcrit_sc_gpa, the interval columns, status and error.
+    """
+    entry_set = system.entry_set
+    metal_row = entry_set.find(system.ion)
     out = []
-    for v in volts:
+    for v in voltages_v:
         at = kcrit_at(system, reactant, v)
         dec = at.decomposition
-        interval = kcrit_interval(dec, reactant, sigmas, convention=convention, metal_row=metal_row)
+        interval = kcrit_interval(dec, reactant, sigmas, convention=system.convention, metal_row=metal_row)
         out.append(
             {
-                **base,
                 "voltage_v": v,
                 "products": amounts_json(entry_set, dec.products),
                 "ion_released_per_atom": dec.ion_released_per_atom,
